@@ -1,0 +1,156 @@
+// etcd v3 client over etcd's JSON gateway (POST /v3/...; keys and values base64). Authenticates
+// with user/password when configured; an expired token is re-obtained once and the read repeated
+// (reads are safe to repeat). Endpoints are tried in order when one is unreachable.
+
+import { ProtocolError, TlsOrAuthError, UnreachableError, UsageError } from '../errors.js';
+import { failureToError } from '../net/failure.js';
+import { type HttpTransport, TransportFailure } from '../net/transport.js';
+import { quoteServerText, type BasicCredentials } from '../patroni/client.js';
+import type { DcsSnapshot } from '../cluster/from-dcs.js';
+
+export interface DcsReader {
+  /** All keys under /<namespace>/<scope>/, keyed by the path relative to that prefix. */
+  readCluster(namespace: string, scope: string): Promise<DcsSnapshot>;
+}
+
+interface GatewayReply {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base64');
+const unb64 = (text: unknown): string => (typeof text === 'string' ? Buffer.from(text, 'base64').toString('utf8') : '');
+
+/** The smallest key greater than every key starting with prefix (etcd's range_end for a prefix). */
+export function prefixRangeEnd(prefix: string): Buffer {
+  const bytes = Buffer.from(prefix);
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
+      end[i] = bytes[i]! + 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]);
+}
+
+export function clusterPrefix(namespace: string, scope: string): string {
+  return `${namespace.replace(/\/+$/u, '')}/${scope}/`;
+}
+
+function isAuthTokenProblem(reply: GatewayReply): boolean {
+  const message = String(reply.json['error'] ?? reply.json['message'] ?? '');
+  return /invalid auth token|auth token is expired|revision of auth store is old/u.test(message);
+}
+
+export class Etcd3Client implements DcsReader {
+  private token: string | undefined;
+  private activeOrigin: string | undefined;
+
+  constructor(
+    private readonly transport: HttpTransport,
+    private readonly origins: string[],
+    private readonly credentials: () => Promise<BasicCredentials | undefined>,
+  ) {}
+
+  async readCluster(namespace: string, scope: string): Promise<DcsSnapshot> {
+    const prefix = clusterPrefix(namespace, scope);
+    const reply = await this.call('/v3/kv/range', {
+      key: b64(prefix),
+      range_end: b64(prefixRangeEnd(prefix)),
+      serializable: false, // linearizable: what the cluster agreed on, not a stale follower view
+    });
+    const snapshot: DcsSnapshot = new Map();
+    const kvs = reply.json['kvs'];
+    if (Array.isArray(kvs)) {
+      for (const kv of kvs as Array<Record<string, unknown>>) {
+        const key = unb64(kv['key']);
+        if (key.startsWith(prefix)) snapshot.set(key.slice(prefix.length), unb64(kv['value']));
+      }
+    }
+    return snapshot;
+  }
+
+  /**
+   * One gateway call on the first endpoint that can be reached (the one that worked last time
+   * first). Only "unreachable" moves on to the next endpoint: a TLS or auth failure is reported.
+   */
+  private async call(path: string, body: unknown): Promise<GatewayReply> {
+    const order = this.activeOrigin ? [this.activeOrigin, ...this.origins.filter((o) => o !== this.activeOrigin)] : this.origins;
+    let lastUnreachable: UnreachableError | undefined;
+    for (const origin of order) {
+      try {
+        const reply = await this.callOn(origin, path, body);
+        this.activeOrigin = origin;
+        return reply;
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw error;
+        lastUnreachable = error;
+        this.token = undefined; // tokens are per etcd cluster, but re-authenticate to be safe
+      }
+    }
+    throw lastUnreachable ?? new UsageError('the profile has no DCS URL');
+  }
+
+  /** A call on one endpoint, re-authenticating once if the token has expired. */
+  private async callOn(origin: string, path: string, body: unknown): Promise<GatewayReply> {
+    if (this.token === undefined) await this.authenticate(origin);
+    let reply = await this.post(origin, path, body);
+    if ((reply.status === 401 || reply.status === 400) && this.token !== undefined && isAuthTokenProblem(reply)) {
+      this.token = undefined;
+      await this.authenticate(origin);
+      reply = await this.post(origin, path, body);
+    }
+    const serverError = String(reply.json['error'] ?? reply.json['message'] ?? '');
+    if (reply.status === 401 || reply.status === 403 || /permission denied|user name is empty|invalid auth/u.test(serverError)) {
+      throw new TlsOrAuthError(
+        `etcd at ${origin} refused the request: ${quoteServerText(serverError || `HTTP ${reply.status}`)}`,
+        'check dcs.username in the profile and PATROL_DCS_PASSWORD, and that the etcd user may read the cluster prefix',
+      );
+    }
+    if (reply.status !== 200) {
+      throw new ProtocolError(`etcd at ${origin} answered ${path} with HTTP ${reply.status}: ${quoteServerText(serverError)}`);
+    }
+    return reply;
+  }
+
+  private async authenticate(origin: string): Promise<void> {
+    const creds = await this.credentials();
+    if (!creds) return;
+    const reply = await this.post(origin, '/v3/auth/authenticate', { name: creds.username, password: creds.password });
+    const token = reply.json['token'];
+    if (reply.status !== 200 || typeof token !== 'string') {
+      throw new TlsOrAuthError(
+        `etcd at ${origin} rejected the username/password for user "${creds.username}"`,
+        'check dcs.username in the profile and PATROL_DCS_PASSWORD',
+      );
+    }
+    this.token = token;
+  }
+
+  private async post(origin: string, path: string, body: unknown): Promise<GatewayReply> {
+    let reply;
+    try {
+      reply = await this.transport.request({
+        method: 'POST',
+        url: `${origin}${path}`,
+        json: body,
+        ...(this.token ? { headers: { authorization: this.token } } : {}),
+      });
+    } catch (error) {
+      if (error instanceof TransportFailure) throw failureToError(error, `etcd at ${origin}`, false);
+      throw error;
+    }
+    if (reply.status >= 300 && reply.status < 400) {
+      throw new ProtocolError(`etcd at ${origin} answered with a redirect (HTTP ${reply.status}); patrol does not follow redirects`);
+    }
+    let json: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(reply.body || '{}');
+      json = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    } catch {
+      throw new ProtocolError(`etcd at ${origin} answered ${path} with something that is not JSON (is this the etcd client URL?)`);
+    }
+    return { status: reply.status, json };
+  }
+}
