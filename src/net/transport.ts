@@ -93,11 +93,15 @@ export class HttpTransport {
     }
     const responseTimeout = req.responseTimeoutMs ?? this.limits.responseTimeoutMs;
     const started = Date.now();
-    let tooLarge = false;
-    const pending = got(url, {
+    // Stream mode: headers arrive before the body, so a declared or actual size over the cap
+    // aborts the download instead of buffering it.
+    // A stream-mode request with a method that allows a body waits for one; send an empty body
+    // (Content-Length: 0) rather than leave the request open.
+    const bodyOption = req.json !== undefined ? { json: req.json } : req.method === 'GET' || req.method === 'HEAD' ? {} : { body: '' };
+    const stream = got.stream(url, {
       method: req.method,
       headers,
-      ...(req.json !== undefined ? { json: req.json } : {}),
+      ...bodyOption,
       agent: { https: this.agent },
       https: {
         rejectUnauthorized: true,
@@ -110,7 +114,6 @@ export class HttpTransport {
       retry: { limit: 0 },
       throwHttpErrors: false,
       decompress: false,
-      responseType: 'text',
       timeout: {
         lookup: this.limits.connectTimeoutMs,
         connect: this.limits.connectTimeoutMs,
@@ -120,26 +123,34 @@ export class HttpTransport {
         read: responseTimeout,
       },
     });
-    const abortIfTooLarge = (bytes: number): void => {
-      if (bytes > this.limits.maxResponseBytes && !tooLarge) {
-        tooLarge = true;
-        pending.cancel();
-      }
-    };
-    pending.on('response', (res: { headers: Record<string, string | string[] | undefined> }) => {
-      const declared = Number(res.headers['content-length'] ?? 0);
-      if (Number.isFinite(declared)) abortIfTooLarge(declared);
-    });
-    pending.on('downloadProgress', (progress: { transferred: number }) => abortIfTooLarge(progress.transferred));
     try {
-      const response = await pending;
-      this.debug(`${req.method} ${origin}${url.pathname} -> ${response.statusCode} (${Date.now() - started} ms)`);
-      const contentType = response.headers['content-type'];
-      return { status: response.statusCode, body: response.body, contentType };
+      const response = await new Promise<HttpResponse>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let received = 0;
+        let status = 0;
+        let contentType: string | undefined;
+        const tooLarge = (): void => {
+          stream.destroy();
+          reject(new TransportFailure('too-large', `response larger than ${this.limits.maxResponseBytes} bytes`, true, origin));
+        };
+        stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+          status = res.statusCode;
+          contentType = typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
+          const declared = Number(res.headers['content-length'] ?? 0);
+          if (Number.isFinite(declared) && declared > this.limits.maxResponseBytes) tooLarge();
+        });
+        stream.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > this.limits.maxResponseBytes) tooLarge();
+          else chunks.push(chunk);
+        });
+        stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString('utf8'), contentType }));
+        stream.on('error', (error: unknown) => reject(error instanceof TransportFailure ? error : classifyError(error, origin)));
+      });
+      this.debug(`${req.method} ${origin}${url.pathname} -> ${response.status} (${Date.now() - started} ms)`);
+      return response;
     } catch (error) {
-      const failure = tooLarge
-        ? new TransportFailure('too-large', `response larger than ${this.limits.maxResponseBytes} bytes`, true, origin)
-        : classifyError(error, origin);
+      const failure = error instanceof TransportFailure ? error : classifyError(error, origin);
       this.debug(`${req.method} ${origin}${url.pathname} failed: ${failure.kind} (${failure.detail}) after ${Date.now() - started} ms`);
       throw failure;
     }
