@@ -35,8 +35,9 @@ function syncMembers(value: unknown): Set<string> {
 }
 
 function leaderLsn(snapshot: DcsSnapshot): number | undefined {
-  const status = asObject(parseJson(snapshot.get('status')));
-  const optime = asInteger(status?.['optime']);
+  // Usually {"optime": N, …}; a bare number is also accepted, as Patroni does.
+  const status = parseJson(snapshot.get('status'));
+  const optime = asInteger(asObject(status)?.['optime'] ?? status);
   if (optime !== undefined) return optime;
   return asInteger(snapshot.get('optime/leader')?.trim());
 }
@@ -63,7 +64,7 @@ export function clusterFromDcs(snapshot: DcsSnapshot, scope: string): Cluster {
     const name = key.slice('members/'.length);
     const data = asObject(parseJson(value));
     if (!name || !data) continue;
-    members.push(memberFromDcs(name, data, { leaderName, standbyCluster, sync, clusterLsn }));
+    members.push(memberFromDcs(name, data, { leaderName, standbyCluster, sync, quorum: config?.['synchronous_mode'] === 'quorum', clusterLsn }));
   }
   members.sort(byName);
 
@@ -87,6 +88,8 @@ interface RoleContext {
   leaderName: string | undefined;
   standbyCluster: boolean;
   sync: Set<string>;
+  /** synchronous_mode: quorum (Patroni 4): sync-key members are quorum standbys. */
+  quorum: boolean;
   clusterLsn: number;
 }
 
@@ -97,10 +100,12 @@ function memberFromDcs(name: string, data: Json, ctx: RoleContext): Member {
       ? 'standby_leader'
       : 'leader'
     : ctx.sync.has(name)
-      ? 'sync_standby'
+      ? ctx.quorum
+        ? 'quorum_standby'
+        : 'sync_standby'
       : 'replica';
   // 4.x members publish replication_state (streaming / in archive recovery) next to state.
-  const state = (!isLeader ? asString(data['replication_state']) : undefined) ?? asString(data['state']) ?? 'unknown';
+  const state = (role !== 'leader' ? asString(data['replication_state']) : undefined) ?? asString(data['state']) ?? 'unknown';
   const member: Member = { name, role, state, pendingRestart: data['pending_restart'] === true, tags: parseTags(data['tags']) };
   const { host, port } = hostPortFromConnUrl(asString(data['conn_url']));
   if (host) member.host = host;

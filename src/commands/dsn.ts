@@ -36,8 +36,16 @@ export function chooseDsnMember(cluster: Cluster, role: DsnRole, memberName?: st
   return chosen;
 }
 
+/**
+ * Quote a value the way libpq's key=value syntax expects, so a hostile host name from the cluster
+ * cannot smuggle extra settings (e.g. "h sslmode=disable") into the connection string.
+ */
+export function libpqValue(value: string): string {
+  return /^[^\s'\\]+$/u.test(value) ? value : `'${value.replace(/[\\']/gu, (c) => `\\${c}`)}'`;
+}
+
 export function dsnFor(member: Member): string {
-  return `host=${member.host ?? ''} port=${member.port ?? 5432}`;
+  return `host=${libpqValue(member.host ?? '')} port=${member.port ?? 5432}`;
 }
 
 export const dsnCommand: CommandSpec = {

@@ -64,7 +64,7 @@ export class TransportFailure extends Error {
 export type DebugLog = (line: string) => void;
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME|EPROTO|DEPTH_ZERO|ERR_OSSL/u;
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENETUNREACH', 'ENETDOWN', 'EHOSTUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
 const UNSENT_TIMEOUT_PHASES = new Set(['lookup', 'connect', 'secureConnect']);
 
 export class HttpTransport {
@@ -177,12 +177,16 @@ export function classifyError(error: unknown, origin: string): TransportFailure 
       ? new TransportFailure('unreachable', `timed out during ${phase}`, false, origin)
       : new TransportFailure('timeout', `no answer in time (${phase})`, true, origin);
   }
-  if (UNREACHABLE_CODES.has(code)) return new TransportFailure('unreachable', code, false, origin);
+  if (UNREACHABLE_CODES.has(code) && err.timings?.upload === undefined) return new TransportFailure('unreachable', code, false, origin);
   if (TLS_CODES.test(code)) return new TransportFailure('tls', code, false, origin);
   // A reset before the TLS handshake finished is a handshake failure (often the server rejecting
   // our client certificate); after the request went out it means the outcome is unknown.
   const handshakeDone = err.timings?.secureConnect !== undefined;
-  if (!handshakeDone) return new TransportFailure('tls', `${code} during TLS handshake`, false, origin);
+  if (!handshakeDone) {
+    return ['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code)
+      ? new TransportFailure('tls', `${code} during TLS handshake`, false, origin)
+      : new TransportFailure('unreachable', code, false, origin);
+  }
   const requestSent = err.timings?.upload !== undefined;
   if (!requestSent) return new TransportFailure('connection-lost', `${code} before the request was sent`, false, origin);
   return new TransportFailure('connection-lost', code, true, origin);

@@ -8,7 +8,7 @@ import { sanitizeForTerminal } from '../ui/sanitize.js';
 
 export function trustedHostSet(seedUrls: string[], allowedHosts: string[] = []): Set<string> {
   const hosts = new Set<string>();
-  for (const url of seedUrls) hosts.add(new URL(url).hostname.toLowerCase());
+  for (const url of seedUrls) hosts.add(new URL(url).hostname.toLowerCase().replace(/^\[|\]$/gu, ''));
   for (const host of allowedHosts) hosts.add(host.toLowerCase().replace(/^\[|\]$/gu, ''));
   return hosts;
 }

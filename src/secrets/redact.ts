@@ -17,9 +17,9 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/\b(authorization["']?\s*[:=]\s*["']?)(basic|bearer)?\s*[^\s"',}]+/giu, '$1$2 [REDACTED]'],
   [/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._-]{6,}/gu, '$1 [REDACTED]'],
   // Credentials embedded in URLs: scheme://user:pass@host
-  [/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s@]*@/giu, '$1[REDACTED]@'],
+  [/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s]*@/giu, '$1[REDACTED]@'],
   // JSON or YAML fields whose name says they hold a secret.
-  [/(["']?(?:password|passphrase|passwd|token|secret)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,}]+)/giu, '$1[REDACTED]'],
+  [/(["']?(?:password|passphrase|passwd|token|secret)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,}]+)/giu, '$1[REDACTED]'],
 ];
 
 /** Mask every registered secret and every secret-shaped fragment in a piece of text. */
