@@ -10,6 +10,12 @@ import { showConfigCommand } from './commands/show-config.js';
 import { topologyCommand } from './commands/topology.js';
 import type { CommandSpec, ParsedArgs } from './commands/types.js';
 import { versionCommand } from './commands/version.js';
+import { failoverCommand, switchoverCommand } from './commands/switchover.js';
+import { restartCommand } from './commands/restart.js';
+import { reloadCommand } from './commands/reload.js';
+import { reinitCommand } from './commands/reinit.js';
+import { pauseCommand, resumeCommand } from './commands/pause.js';
+import { flushCommand } from './commands/flush.js';
 import type { Context, GlobalOptions, Session, SourceChoice, Terminal } from './context.js';
 import { describeFailure, ExitCode, InterruptedError, UsageError } from './errors.js';
 import { FileProfileStore, configDir, selectProfile } from './profiles/store.js';
@@ -17,9 +23,25 @@ import { redact } from './secrets/redact.js';
 import { EnvSecretSource, type SecretSource } from './secrets/store.js';
 import { openSession } from './session.js';
 import { parseFormat } from './ui/format.js';
+import { inquirerPrompter } from './ui/prompter.js';
 import { PATROL_VERSION } from './version.js';
 
-export const COMMANDS: CommandSpec[] = [listCommand, topologyCommand, historyCommand, showConfigCommand, versionCommand, dsnCommand];
+export const COMMANDS: CommandSpec[] = [
+  listCommand,
+  topologyCommand,
+  historyCommand,
+  showConfigCommand,
+  versionCommand,
+  dsnCommand,
+  switchoverCommand,
+  failoverCommand,
+  restartCommand,
+  reloadCommand,
+  reinitCommand,
+  pauseCommand,
+  resumeCommand,
+  flushCommand,
+];
 
 const SECRET_FLAG = /^--?(password|passwd|pass|rest-password|dcs-password|passphrase|key-passphrase|token|secret)(=|$)/iu;
 
@@ -78,6 +100,7 @@ export function createContext(parts: ContextParts): Context & { closeAll(): void
     version: PATROL_VERSION,
     profiles,
     secrets: parts.secrets,
+    prompter: inquirerPrompter,
     debug,
     clock: {
       now: () => new Date(),

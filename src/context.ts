@@ -8,6 +8,7 @@ import type { Profile } from './profiles/schema.js';
 import type { ProfileStore } from './profiles/store.js';
 import type { SecretSource } from './secrets/store.js';
 import type { Format } from './ui/format.js';
+import type { Prompter } from './ui/prompter.js';
 
 export interface Terminal {
   write(text: string): void;
@@ -58,6 +59,8 @@ export interface Context {
   readonly version: string;
   readonly profiles: ProfileStore;
   readonly secrets: SecretSource;
+  /** Only usable when term.canPrompt is true. */
+  readonly prompter: Prompter;
   debug(line: string): void;
   /** Opens (once) the session for the selected profile. */
   session(globals: GlobalOptions): Promise<Session>;
