@@ -16,6 +16,7 @@ import { reloadCommand } from './commands/reload.js';
 import { reinitCommand } from './commands/reinit.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
 import { flushCommand } from './commands/flush.js';
+import { editConfigCommand } from './commands/edit-config.js';
 import type { Context, GlobalOptions, Session, SourceChoice, Terminal } from './context.js';
 import { describeFailure, ExitCode, InterruptedError, UsageError } from './errors.js';
 import { FileProfileStore, configDir, selectProfile } from './profiles/store.js';
@@ -24,6 +25,7 @@ import { EnvSecretSource, type SecretSource } from './secrets/store.js';
 import { openSession } from './session.js';
 import { parseFormat } from './ui/format.js';
 import { inquirerPrompter } from './ui/prompter.js';
+import { editInEditor, readAll } from './ui/editor.js';
 import { PATROL_VERSION } from './version.js';
 
 export const COMMANDS: CommandSpec[] = [
@@ -41,6 +43,7 @@ export const COMMANDS: CommandSpec[] = [
   pauseCommand,
   resumeCommand,
   flushCommand,
+  editConfigCommand,
 ];
 
 const SECRET_FLAG = /^--?(password|passwd|pass|rest-password|dcs-password|passphrase|key-passphrase|token|secret)(=|$)/iu;
@@ -74,6 +77,8 @@ function processTerminal(io: ProcessIo): Terminal {
     note: (text) => void io.stderr.write(text),
     stdoutIsTTY: io.stdout.isTTY === true,
     canPrompt: io.stdin.isTTY === true && io.stderr.isTTY === true,
+    readStdin: () => readAll(io.stdin),
+    editText: async (text) => editInEditor(text, process.env),
   };
 }
 
@@ -187,6 +192,19 @@ export function buildParser(argv: string[], ctx: Context, setResult: (p: Promise
   return parser;
 }
 
+/** yargs reads a lone "-" as a positional; `--apply -` means "from stdin", so bind it. */
+export function bindStdinDash(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((arg === '--apply' || arg === '--replace') && argv[i + 1] === '-') {
+      out.push(`${arg}=-`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Entry point: returns nothing, sets process.exitCode. */
 export async function main(argv: string[], io: ProcessIo = process): Promise<void> {
   const debugEnabled = argv.includes('--debug');
@@ -199,7 +217,7 @@ export async function main(argv: string[], io: ProcessIo = process): Promise<voi
     refuseSecretsInArgv(argv);
     ctx = createContext({ term, env: process.env, signal: controller.signal, secrets: new EnvSecretSource(process.env), debugEnabled });
     let result: Promise<number> | undefined;
-    await buildParser(argv, ctx, (p) => (result = p), process.env).parseAsync();
+    await buildParser(bindStdinDash(argv), ctx, (p) => (result = p), process.env).parseAsync();
     if (result) {
       const interrupted = new Promise<never>((_, reject) => {
         // Give watch loops, which end cleanly on Ctrl-C, a moment to finish first.

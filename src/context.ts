@@ -17,6 +17,10 @@ export interface Terminal {
   readonly stdoutIsTTY: boolean;
   /** Prompts need a person at both ends: stdin and stderr on a terminal. */
   readonly canPrompt: boolean;
+  /** All of standard input (for `--apply -`). */
+  readStdin(): Promise<string>;
+  /** Let the operator edit text in $VISUAL/$EDITOR (terminal only); returns the edited text. */
+  editText(text: string): Promise<string>;
 }
 
 export interface Clock {
