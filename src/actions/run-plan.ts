@@ -99,6 +99,9 @@ export async function sendOnce(
   origins: Map<string, string>,
   request: PlannedRequest,
   responseTimeoutMs: number,
+  /** For single-request actions: a request that never reached the server fails the command
+   *  with its own one-line error instead of becoming a row in a report. */
+  throwIfNotSent = false,
 ): Promise<RequestResult> {
   const base = { member: request.member, method: request.method, path: request.path };
   const api = await session.api();
@@ -109,6 +112,7 @@ export async function sendOnce(
   } catch (error) {
     if (!(error instanceof PatrolError)) throw error;
     const outcome: RequestResult['outcome'] = error.exitCode === ExitCode.outcomeUnknown ? 'unknown' : 'not-sent';
+    if (throwIfNotSent && outcome === 'not-sent') throw error;
     return { ...base, status: null, outcome, message: error.message, exitCode: error.exitCode };
   }
 }
@@ -129,7 +133,7 @@ export async function boundedParallel<T, R>(items: T[], limit: number, task: (it
 
 export function worstExitCode(results: Array<{ exitCode: ExitCodeValue }>): ExitCodeValue {
   // Precedence: unknown outcome beats every definite failure; any failure beats success.
-  const order: ExitCodeValue[] = [ExitCode.outcomeUnknown, ExitCode.tlsOrAuth, ExitCode.unreachable, ExitCode.preconditionRefused, ExitCode.unexpected, ExitCode.usage];
+  const order: ExitCodeValue[] = [ExitCode.interrupted, ExitCode.outcomeUnknown, ExitCode.tlsOrAuth, ExitCode.unreachable, ExitCode.preconditionRefused, ExitCode.unexpected, ExitCode.declined, ExitCode.usage];
   for (const code of order) if (results.some((r) => r.exitCode === code)) return code;
   return ExitCode.ok;
 }

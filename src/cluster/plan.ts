@@ -40,7 +40,8 @@ export function requireMembers(cluster: Cluster, names: string[]): Member[] {
       `members: ${memberNames(cluster)}`,
     );
   }
-  return names.map((n) => cluster.members.find((m) => m.name === n)!);
+  // Each member once, even if named twice: a request must never be sent twice.
+  return [...new Set(names)].map((n) => cluster.members.find((m) => m.name === n)!);
 }
 
 export const ROLE_FILTERS = ['leader', 'primary', 'standby-leader', 'replica', 'any'] as const;
@@ -243,7 +244,8 @@ export function planPause(cluster: Cluster, pause: boolean): ActionPlan {
 export function planFlush(cluster: Cluster, what: 'restart' | 'switchover', names: string[], role: RoleFilter): ActionPlan {
   if (what === 'switchover') {
     if (!cluster.scheduledSwitchover) throw new PreconditionError(`no scheduled switchover in cluster ${cluster.scope}`);
-    const target = configTargets(cluster)[0]!;
+    const target = configTargets(cluster)[0];
+    if (!target) throw new PreconditionError(`cluster ${cluster.scope} has no members to ask`);
     return {
       action: 'flush-switchover',
       cluster: cluster.scope,

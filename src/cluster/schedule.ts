@@ -33,10 +33,17 @@ export function parseSchedule(value: string | undefined, now: Date): string | un
   if (naive) {
     const [, y, mo, d, h, mi, s] = naive;
     when = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0));
+    // Date rolls impossible values over (Feb 30 → Mar 2, 25:00 → next day, a time skipped by a
+    // clock change): refuse anything that does not come back as typed.
+    const parts = [when.getFullYear(), when.getMonth() + 1, when.getDate(), when.getHours(), when.getMinutes()];
+    if (parts.some((v, i) => v !== Number([y, mo, d, h, mi][i]))) throw new UsageError(`"${text}" is not a valid date and time`);
     iso = localIso(when);
   } else if (WITH_ZONE.test(text)) {
     when = new Date(text.replace(' ', 'T'));
     iso = text.replace(' ', 'T');
+    const [y, mo, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) throw new UsageError(`"${text}" is not a valid date and time`);
   } else {
     throw new UsageError(`cannot read the time "${text}"`, 'use "now" or YYYY-MM-DDTHH:MM (local time), optionally with an offset like +01:00');
   }

@@ -111,7 +111,7 @@ export const editConfigCommand: CommandSpec = {
     if (args['quiet'] !== true && !flags.dryRun) ctx.term.note(sanitizeMultiline(diff));
     const origins = await prepare(ctx, session, plan, flags);
     if (!origins) return ExitCode.ok;
-    const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args));
+    const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
     const report: ActionReport = { action: 'edit-config', cluster: cluster.scope, outcome: result.outcome === 'ok' ? 'accepted' : 'refused', detail: result.message, requests: [result] };
     let exitCode = result.exitCode;
     if (result.outcome === 'ok') {

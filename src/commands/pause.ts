@@ -14,7 +14,7 @@ async function runPause(ctx: Context, args: ParsedArgs, pause: boolean): Promise
   const plan = planPause(cluster, pause);
   const origins = await prepare(ctx, session, plan, actionFlags(args));
   if (!origins) return ExitCode.ok;
-  const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args));
+  const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
   const report: ActionReport = { action: plan.action, cluster: cluster.scope, outcome: outcomeFromResults([result]), detail: '', requests: [result] };
   let exitCode = result.exitCode;
   if (result.outcome === 'ok') {

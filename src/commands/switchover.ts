@@ -1,11 +1,12 @@
 import { waitFor } from '../actions/wait.js';
 import { type ActionReport, outcomeFromResults, prepare, reportDocument, sendOnce } from '../actions/run-plan.js';
 import type { Cluster } from '../cluster/model.js';
-import { candidateInfo, planFailover, planSwitchover } from '../cluster/plan.js';
+import { type ActionPlan, candidateInfo, planFailover, planSwitchover } from '../cluster/plan.js';
+import { requireRestUnreachable, writeFailoverKey } from '../actions/via-dcs.js';
 import { parseSchedule } from '../cluster/schedule.js';
 import { lagInMb } from '../cluster/view.js';
 import type { Context, Session } from '../context.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { render } from '../ui/format.js';
 import { listDocument } from './list.js';
 import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
@@ -52,10 +53,11 @@ async function runLeaderChange(ctx: Context, args: ParsedArgs, kind: 'switchover
   const plan = kind === 'switchover'
     ? planSwitchover(cluster, { leader: optionalString(args['leader']), candidate, scheduledAt })
     : planFailover(cluster, candidate);
+  if (args['via-dcs'] === true) return runViaDcs(ctx, session, args, cluster, plan, kind, candidate, scheduledAt);
   const origins = await prepare(ctx, session, plan, flags);
   if (!origins) return ExitCode.ok;
 
-  const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args));
+  const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
   const report: ActionReport = { action: kind, cluster: cluster.scope, outcome: outcomeFromResults([result]), detail: result.message, requests: [result] };
   let exitCode = result.exitCode;
   if (result.outcome === 'ok') {
@@ -76,6 +78,31 @@ async function runLeaderChange(ctx: Context, args: ParsedArgs, kind: 'switchover
   return exitCode;
 }
 
+async function runViaDcs(
+  ctx: Context,
+  session: Session,
+  args: ParsedArgs,
+  cluster: Cluster,
+  plan: ActionPlan,
+  kind: 'switchover' | 'failover',
+  candidate: string | undefined,
+  scheduledAt: string | undefined,
+): Promise<number> {
+  if (candidate === undefined) throw new UsageError('--via-dcs needs --candidate', 'name the member to promote');
+  await requireRestUnreachable(session, cluster);
+  const value = { ...(cluster.leader && kind === 'switchover' ? { leader: cluster.leader } : {}), member: candidate, ...(scheduledAt ? { scheduled_at: scheduledAt } : {}) };
+  const written = await writeFailoverKey(ctx, session, plan, value, actionFlags(args));
+  if (!written) return ExitCode.ok;
+  const report: ActionReport = { action: `${kind} via DCS`, cluster: cluster.scope, outcome: 'accepted', detail: 'failover key written', requests: [] };
+  if (!scheduledAt) {
+    const newLeader = await verifyLeaderChange(ctx, session, cluster.leader, candidate, waitTimeoutMs(args));
+    report.outcome = 'completed';
+    report.detail = `${newLeader} is the running leader`;
+  }
+  ctx.term.write(render(args.format, reportDocument(report)));
+  return ExitCode.ok;
+}
+
 export const switchoverCommand: CommandSpec = {
   command: 'switchover',
   describe: 'Move leadership to a healthy replica, now or at a scheduled time',
@@ -83,13 +110,17 @@ export const switchoverCommand: CommandSpec = {
     withActionOptions(y)
       .option('leader', { alias: ['primary'], type: 'string', describe: 'The current leader (checked)' })
       .option('candidate', { type: 'string', describe: 'The member to promote (default: Patroni picks the healthiest)' })
-      .option('scheduled', { type: 'string', describe: 'When: "now" or YYYY-MM-DDTHH:MM[+HH:MM] (local time without an offset)' }),
+      .option('scheduled', { type: 'string', describe: 'When: "now" or YYYY-MM-DDTHH:MM[+HH:MM] (local time without an offset)' })
+      .option('via-dcs', { type: 'boolean', default: false, describe: 'Last resort when no REST API answers: write the failover key into the DCS (compare-and-swap)' }),
   run: (ctx, args) => runLeaderChange(ctx, args, 'switchover'),
 };
 
 export const failoverCommand: CommandSpec = {
   command: 'failover',
   describe: 'Promote a specific member, with or without a running leader',
-  builder: (y) => withActionOptions(y).option('candidate', { type: 'string', describe: 'The member to promote' }),
+  builder: (y) =>
+    withActionOptions(y)
+      .option('candidate', { type: 'string', describe: 'The member to promote' })
+      .option('via-dcs', { type: 'boolean', default: false, describe: 'Last resort when no REST API answers: write the failover key into the DCS (compare-and-swap)' }),
   run: (ctx, args) => runLeaderChange(ctx, args, 'failover'),
 };

@@ -11,6 +11,13 @@ import type { DcsSnapshot } from '../cluster/from-dcs.js';
 export interface DcsReader {
   /** All keys under /<namespace>/<scope>/, keyed by the path relative to that prefix. */
   readCluster(namespace: string, scope: string): Promise<DcsSnapshot>;
+  /** One key with its modification revision (0 when absent), for compare-and-swap. */
+  readKey(key: string): Promise<{ value: string | undefined; modRevision: number }>;
+  /**
+   * Write `value` only if the key's mod revision is still `expectedModRevision` (0: the key must
+   * not exist). Returns false when someone else changed it first. Never retried.
+   */
+  compareAndPut(key: string, expectedModRevision: number, value: string): Promise<boolean>;
 }
 
 interface GatewayReply {
@@ -71,16 +78,36 @@ export class Etcd3Client implements DcsReader {
     return snapshot;
   }
 
+  async readKey(key: string): Promise<{ value: string | undefined; modRevision: number }> {
+    const reply = await this.call('/v3/kv/range', { key: b64(key), serializable: false });
+    const kvs = reply.json['kvs'];
+    const kv = Array.isArray(kvs) ? (kvs[0] as Record<string, unknown> | undefined) : undefined;
+    if (!kv) return { value: undefined, modRevision: 0 };
+    return { value: unb64(kv['value']), modRevision: Number(kv['mod_revision'] ?? 0) };
+  }
+
+  async compareAndPut(key: string, expectedModRevision: number, value: string): Promise<boolean> {
+    const reply = await this.call(
+      '/v3/kv/txn',
+      {
+        compare: [{ key: b64(key), target: 'MOD', result: 'EQUAL', mod_revision: String(expectedModRevision) }],
+        success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      },
+      true,
+    );
+    return reply.json['succeeded'] === true;
+  }
+
   /**
    * One gateway call on the first endpoint that can be reached (the one that worked last time
    * first). Only "unreachable" moves on to the next endpoint: a TLS or auth failure is reported.
    */
-  private async call(path: string, body: unknown): Promise<GatewayReply> {
+  private async call(path: string, body: unknown, stateChanging = false): Promise<GatewayReply> {
     const order = this.activeOrigin ? [this.activeOrigin, ...this.origins.filter((o) => o !== this.activeOrigin)] : this.origins;
     let lastUnreachable: UnreachableError | undefined;
     for (const origin of order) {
       try {
-        const reply = await this.callOn(origin, path, body);
+        const reply = await this.callOn(origin, path, body, stateChanging);
         this.activeOrigin = origin;
         return reply;
       } catch (error) {
@@ -93,13 +120,15 @@ export class Etcd3Client implements DcsReader {
   }
 
   /** A call on one endpoint, re-authenticating once if the token has expired. */
-  private async callOn(origin: string, path: string, body: unknown): Promise<GatewayReply> {
+  private async callOn(origin: string, path: string, body: unknown, stateChanging: boolean): Promise<GatewayReply> {
     if (this.token === undefined) await this.authenticate(origin);
-    let reply = await this.post(origin, path, body);
+    let reply = await this.post(origin, path, body, stateChanging);
+    // An expired token is rejected before the request is applied, so repeating it (once) with a
+    // fresh token is safe even for a compare-and-swap write.
     if ((reply.status === 401 || reply.status === 400) && this.token !== undefined && isAuthTokenProblem(reply)) {
       this.token = undefined;
       await this.authenticate(origin);
-      reply = await this.post(origin, path, body);
+      reply = await this.post(origin, path, body, stateChanging);
     }
     const serverError = String(reply.json['error'] ?? reply.json['message'] ?? '');
     if (reply.status === 401 || reply.status === 403 || /permission denied|user name is empty|invalid auth/u.test(serverError)) {
@@ -128,7 +157,7 @@ export class Etcd3Client implements DcsReader {
     this.token = token;
   }
 
-  private async post(origin: string, path: string, body: unknown): Promise<GatewayReply> {
+  private async post(origin: string, path: string, body: unknown, stateChanging = false): Promise<GatewayReply> {
     let reply;
     try {
       reply = await this.transport.request({
@@ -138,7 +167,7 @@ export class Etcd3Client implements DcsReader {
         ...(this.token ? { headers: { authorization: this.token } } : {}),
       });
     } catch (error) {
-      if (error instanceof TransportFailure) throw failureToError(error, `etcd at ${origin}`, false);
+      if (error instanceof TransportFailure) throw failureToError(error, `etcd at ${origin}`, stateChanging);
       throw error;
     }
     if (reply.status >= 300 && reply.status < 400) {

@@ -127,6 +127,41 @@ describe('TLS and authentication failures exit 4 with one clear line', () => {
   });
 });
 
+describe('a TLS failure during a switchover writes nothing to the DCS', () => {
+  const failoverKey = (): string => `${cluster.namespace}/${cluster.scope}/failover`;
+  const readFailoverKey = async (): Promise<string> => {
+    const { stdout } = await run('etcdctl', [
+      `--endpoints=${cluster.etcdUrl}`, `--cacert=${cluster.pki.ca}`, `--cert=${cluster.pki.etcdClientCert}`, `--key=${cluster.pki.etcdClientKey}`,
+      `--user=root:${cluster.etcdRootPassword}`, 'get', failoverKey(), '-w', 'json',
+    ], { env: { ...process.env, ETCDCTL_API: '3' } });
+    return stdout;
+  };
+
+  test('REST untrusted (wrong CA): switchover exits 4, with or without --via-dcs, and the failover key is untouched', async () => {
+    const before = await readFailoverKey();
+    const dir = await withProfile({ '--cacert': cluster.pki.rogueCa, '--dcs-cacert': cluster.pki.ca });
+    const leaderBefore = (JSON.parse((await cluster.patronictl(['list', '-f', 'json'])).stdout) as Array<{ Member: string; Role: string }>).find((r) => r.Role === 'Leader')!.Member;
+    const candidate = cluster.members.map((m) => m.name).find((n) => n !== leaderBefore)!;
+    for (const extra of [[], ['--via-dcs']]) {
+      const result = await runPatrol(['switchover', '--candidate', candidate, '--yes', ...extra], { configDir: dir, env: secretsEnv() });
+      assertCleanFailure(result, 4, /TLS failure/);
+    }
+    const after = await readFailoverKey();
+    const revision = (text: string) => (JSON.parse(text) as { kvs?: Array<{ mod_revision: number }> }).kvs?.[0]?.mod_revision ?? 0;
+    assert.equal(revision(after), revision(before), 'the failover key must not be written');
+    const leaderAfter = (JSON.parse((await cluster.patronictl(['list', '-f', 'json'])).stdout) as Array<{ Member: string; Role: string }>).find((r) => r.Role === 'Leader')!.Member;
+    assert.equal(leaderAfter, leaderBefore);
+  });
+
+  test('--via-dcs is refused while members answer on their REST API', async () => {
+    const dir = await withProfile({});
+    const leader = (JSON.parse((await cluster.patronictl(['list', '-f', 'json'])).stdout) as Array<{ Member: string; Role: string }>).find((r) => r.Role === 'Leader')!.Member;
+    const candidate = cluster.members.map((m) => m.name).find((n) => n !== leader)!;
+    const result = await runPatrol(['switchover', '--candidate', candidate, '--via-dcs', '--yes'], { configDir: dir, env: secretsEnv() });
+    assertCleanFailure(result, 2, /answers on its REST API/);
+  });
+});
+
 describe('a tampered DCS cannot redirect patrol', () => {
   let decoy: Server;
   let decoyConnections = 0;
