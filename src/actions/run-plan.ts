@@ -3,6 +3,8 @@
 // exactly once. Results are collected per member; the caller decides what to verify next.
 
 import type { ActionPlan, PlannedRequest } from '../cluster/plan.js';
+import type { Cluster } from '../cluster/model.js';
+import { listDocument } from '../commands/list.js';
 import type { Context, Session } from '../context.js';
 import { DeclinedError, ExitCode, type ExitCodeValue, PatrolError, UsageError } from '../errors.js';
 import { quoteServerText } from '../patroni/client.js';
@@ -29,7 +31,7 @@ export interface RequestResult {
 }
 
 /** Ask for confirmation on a terminal; without one, refuse unless --yes was given. */
-export async function confirmPlan(ctx: Context, plan: ActionPlan, flags: ActionFlags): Promise<void> {
+export async function confirmPlan(ctx: Context, plan: ActionPlan, flags: ActionFlags, showFirst?: Cluster): Promise<void> {
   if (flags.yes) return;
   if (!ctx.term.canPrompt) {
     throw new UsageError(
@@ -37,6 +39,8 @@ export async function confirmPlan(ctx: Context, plan: ActionPlan, flags: ActionF
       'pass --yes to confirm (or --dry-run to see the requests); nothing was sent',
     );
   }
+  // The operator decides looking at the cluster as it is now.
+  if (showFirst) ctx.term.note(render('pretty', listDocument(showFirst, false)));
   const ok = await ctx.prompter.confirm(`Are you sure you want to ${plan.summary}?`, false);
   if (!ok) throw new DeclinedError(`${plan.action} cancelled; nothing was sent`);
 }
@@ -69,13 +73,13 @@ export function resolveOrigins(session: Session, requests: PlannedRequest[]): Ma
 }
 
 /** Confirm (unless dry-run), then return the trusted origins; on dry-run print and return null. */
-export async function prepare(ctx: Context, session: Session, plan: ActionPlan, flags: ActionFlags): Promise<Map<string, string> | null> {
+export async function prepare(ctx: Context, session: Session, plan: ActionPlan, flags: ActionFlags, showFirst?: Cluster): Promise<Map<string, string> | null> {
   const origins = resolveOrigins(session, plan.requests);
   if (flags.dryRun) {
     ctx.term.write(render(flags.format, dryRunDocument(plan, origins)));
     return null;
   }
-  await confirmPlan(ctx, plan, flags);
+  await confirmPlan(ctx, plan, flags, showFirst);
   return origins;
 }
 

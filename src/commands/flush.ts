@@ -22,7 +22,7 @@ export const flushCommand: CommandSpec = {
     const session = await ctx.session(args);
     const cluster = await session.readCluster();
     const plan = planFlush(cluster, what, members, args['role'] as RoleFilter);
-    const origins = await prepare(ctx, session, plan, actionFlags(args));
+    const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
     if (!origins) return ExitCode.ok;
     const results = await boundedParallel(plan.requests, RELOAD_CONCURRENCY, (r) => sendOnce(session, origins, r, actionResponseTimeoutMs(args)));
     // 404 "nothing scheduled" means someone (or the schedule itself) got there first: the goal holds.

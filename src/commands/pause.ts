@@ -12,7 +12,7 @@ async function runPause(ctx: Context, args: ParsedArgs, pause: boolean): Promise
   const session = await ctx.session(args);
   const cluster = await session.readCluster();
   const plan = planPause(cluster, pause);
-  const origins = await prepare(ctx, session, plan, actionFlags(args));
+  const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
   if (!origins) return ExitCode.ok;
   const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
   const report: ActionReport = { action: plan.action, cluster: cluster.scope, outcome: outcomeFromResults([result]), detail: '', requests: [result] };

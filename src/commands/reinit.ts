@@ -19,7 +19,7 @@ export const reinitCommand: CommandSpec = {
     const session = await ctx.session(args);
     const cluster = await session.readCluster();
     const plan = planReinit(cluster, stringArray(args['members']), { fromLeader: args['from-leader'] === true, cancelRunning: args['cancel-running'] === true });
-    const origins = await prepare(ctx, session, plan, actionFlags(args));
+    const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
     if (!origins) return ExitCode.ok;
     const results: RequestResult[] = [];
     for (const request of plan.requests) {

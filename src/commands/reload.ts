@@ -16,7 +16,7 @@ export const reloadCommand: CommandSpec = {
     const session = await ctx.session(args);
     const cluster = await session.readCluster();
     const plan = planReload(cluster, stringArray(args['members']), args['role'] as RoleFilter);
-    const origins = await prepare(ctx, session, plan, actionFlags(args));
+    const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
     if (!origins) return ExitCode.ok;
     const results = await boundedParallel(plan.requests, RELOAD_CONCURRENCY, (r) => sendOnce(session, origins, r, actionResponseTimeoutMs(args)));
     const report: ActionReport = {

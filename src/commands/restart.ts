@@ -63,7 +63,7 @@ export const restartCommand: CommandSpec = {
       pgVersion: optionalString(args['pg-version']),
       timeoutSeconds: pgTimeout,
     });
-    const origins = await prepare(ctx, session, plan, actionFlags(args));
+    const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
     if (!origins) return ExitCode.ok;
     const results: RequestResult[] = [];
     // One member at a time, in the planned order (leader last): each restart is verified before

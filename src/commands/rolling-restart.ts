@@ -69,7 +69,7 @@ export async function rollingRestart(ctx: Context, args: ParsedArgs): Promise<nu
   const pgTimeout = restartTimeout(args);
   if (pgTimeout !== undefined) body['timeout'] = pgTimeout;
   const plan = planRolling(targets, leader, candidate, body, cluster.scope);
-  const origins = await prepare(ctx, session, plan, actionFlags(args));
+  const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
   if (!origins) return ExitCode.ok;
 
   const timeoutMs = waitTimeoutMs(args);

@@ -45,7 +45,8 @@ async function runLeaderChange(ctx: Context, args: ParsedArgs, kind: 'switchover
   let candidate = optionalString(args['candidate']);
   let scheduled = optionalString(args['scheduled']);
   const interactive = ctx.term.canPrompt && !flags.yes && !flags.dryRun;
-  if (candidate === undefined && interactive) candidate = await askCandidate(ctx, cluster, kind === 'switchover');
+  const askCandidateNow = candidate === undefined && interactive;
+  if (askCandidateNow) candidate = await askCandidate(ctx, cluster, kind === 'switchover');
   if (kind === 'switchover' && scheduled === undefined && interactive) {
     scheduled = await ctx.prompter.input('When should the switchover take place (YYYY-MM-DDTHH:MM, local time)', { defaultValue: 'now' });
   }
@@ -54,7 +55,8 @@ async function runLeaderChange(ctx: Context, args: ParsedArgs, kind: 'switchover
     ? planSwitchover(cluster, { leader: optionalString(args['leader']), candidate, scheduledAt })
     : planFailover(cluster, candidate);
   if (args['via-dcs'] === true) return runViaDcs(ctx, session, args, cluster, plan, kind, candidate, scheduledAt);
-  const origins = await prepare(ctx, session, plan, flags);
+  // askCandidate already showed the cluster; otherwise show it before the confirmation.
+  const origins = await prepare(ctx, session, plan, flags, askCandidateNow ? undefined : cluster);
   if (!origins) return ExitCode.ok;
 
   const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
