@@ -1,50 +1,18 @@
 // The only module that touches yargs and the process: parse argv, build the Context, run one
 // command, and turn its result or error into an exit code and at most one line on stderr.
 
-import yargs, { type Argv } from 'yargs';
-import { dsnCommand } from './commands/dsn.js';
-import { historyCommand } from './commands/history.js';
-import { listCommand } from './commands/list.js';
-import { profileSubcommands } from './commands/profile.js';
-import { showConfigCommand } from './commands/show-config.js';
-import { topologyCommand } from './commands/topology.js';
+import type { Argv } from 'yargs';
+import { COMMAND_TABLE, commandWord } from './commands/registry.js';
 import type { CommandSpec, ParsedArgs } from './commands/types.js';
-import { versionCommand } from './commands/version.js';
-import { failoverCommand, switchoverCommand } from './commands/switchover.js';
-import { restartCommand } from './commands/restart.js';
-import { reloadCommand } from './commands/reload.js';
-import { reinitCommand } from './commands/reinit.js';
-import { pauseCommand, resumeCommand } from './commands/pause.js';
-import { flushCommand } from './commands/flush.js';
-import { editConfigCommand } from './commands/edit-config.js';
 import type { Context, GlobalOptions, Session, SourceChoice, Terminal } from './context.js';
 import { describeFailure, ExitCode, InterruptedError, UsageError } from './errors.js';
 import { FileProfileStore, configDir, selectProfile } from './profiles/store.js';
 import { redact } from './secrets/redact.js';
 import { EnvSecretSource, type SecretSource } from './secrets/store.js';
-import { openSession } from './session.js';
 import { parseFormat } from './ui/format.js';
 import { inquirerPrompter } from './ui/prompter.js';
 import { editInEditor, readAll } from './ui/editor.js';
 import { PATROL_VERSION } from './version.js';
-
-export const COMMANDS: CommandSpec[] = [
-  listCommand,
-  topologyCommand,
-  historyCommand,
-  showConfigCommand,
-  versionCommand,
-  dsnCommand,
-  switchoverCommand,
-  failoverCommand,
-  restartCommand,
-  reloadCommand,
-  reinitCommand,
-  pauseCommand,
-  resumeCommand,
-  flushCommand,
-  editConfigCommand,
-];
 
 const SECRET_FLAG = /^--?(password|passwd|pass|rest-password|dcs-password|passphrase|key-passphrase|token|secret)(=|$)/iu;
 
@@ -124,6 +92,8 @@ export function createContext(parts: ContextParts): Context & { closeAll(): void
       opened ??= (async () => {
         const { name, profile } = selectProfile(await profiles.load(), globals.profile);
         debug(`profile ${name} (cluster ${profile.cluster}, source ${globals.source})`);
+        // Loaded on demand: commands that never talk to a cluster never load the HTTP stack.
+        const { openSession } = await import('./session.js');
         const session = openSession({ profileName: name, profile, globals, secrets: parts.secrets, debug, version: PATROL_VERSION });
         sessions.push(session);
         return session;
@@ -161,7 +131,12 @@ function wire(parser: Argv, spec: CommandSpec, ctx: Context, setResult: (p: Prom
   );
 }
 
-export function buildParser(argv: string[], ctx: Context, setResult: (p: Promise<number>) => void, env: NodeJS.ProcessEnv): Argv {
+/**
+ * Build the parser. Only the command named in argv is loaded and wired with its options; the
+ * rest are registered by name and description so `--help`, suggestions and completion work.
+ */
+export async function buildParser(argv: string[], ctx: Context, setResult: (p: Promise<number>) => void, env: NodeJS.ProcessEnv): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
   let parser: Argv = yargs(argv)
     .scriptName('patrol')
     .usage('$0 <command> [options]\n\nA secure admin client for Patroni PostgreSQL clusters.')
@@ -183,12 +158,23 @@ export function buildParser(argv: string[], ctx: Context, setResult: (p: Promise
       if (error) throw error;
       throw new UsageError(message ?? 'invalid command line', 'see `patrol --help`');
     });
-  for (const spec of COMMANDS) parser = wire(parser, spec, ctx, setResult);
-  parser = parser.command('profile', 'Manage connection profiles (no secrets are stored in them)', (y) => {
-    let sub = y.demandCommand(1, 'name a profile subcommand');
-    for (const spec of profileSubcommands) sub = wire(sub, spec, ctx, setResult);
-    return sub;
-  });
+  const word = commandWord(argv);
+  for (const entry of COMMAND_TABLE) {
+    if (entry.name !== word) {
+      parser = parser.command(entry.usage, entry.describe);
+      continue;
+    }
+    const loaded = await entry.load();
+    if ('subcommands' in loaded) {
+      parser = parser.command(entry.name, entry.describe, (y) => {
+        let sub = y.demandCommand(1, `name a ${entry.name} subcommand`);
+        for (const spec of loaded.subcommands) sub = wire(sub, spec, ctx, setResult);
+        return sub;
+      });
+    } else {
+      parser = wire(parser, loaded, ctx, setResult);
+    }
+  }
   return parser;
 }
 
@@ -207,6 +193,11 @@ export function bindStdinDash(argv: string[]): string[] {
 
 /** Entry point: returns nothing, sets process.exitCode. */
 export async function main(argv: string[], io: ProcessIo = process): Promise<void> {
+  // Fast path: the version needs no parser at all.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${PATROL_VERSION}\n`);
+    return;
+  }
   const debugEnabled = argv.includes('--debug');
   const term = processTerminal(io);
   const controller = new AbortController();
@@ -217,7 +208,7 @@ export async function main(argv: string[], io: ProcessIo = process): Promise<voi
     refuseSecretsInArgv(argv);
     ctx = createContext({ term, env: process.env, signal: controller.signal, secrets: new EnvSecretSource(process.env), debugEnabled });
     let result: Promise<number> | undefined;
-    await buildParser(bindStdinDash(argv), ctx, (p) => (result = p), process.env).parseAsync();
+    await (await buildParser(bindStdinDash(argv), ctx, (p) => (result = p), process.env)).parseAsync();
     if (result) {
       const interrupted = new Promise<never>((_, reject) => {
         // Give watch loops, which end cleanly on Ctrl-C, a moment to finish first.

@@ -5,7 +5,7 @@
 // library error (whose options object holds the request headers).
 
 import { Agent } from 'node:https';
-import got, { type Method } from 'got';
+import type { Method } from 'got';
 import type { TlsMaterial } from './tls.js';
 
 export interface TransportLimits {
@@ -98,6 +98,7 @@ export class HttpTransport {
     // A stream-mode request with a method that allows a body waits for one; send an empty body
     // (Content-Length: 0) rather than leave the request open.
     const bodyOption = req.json !== undefined ? { json: req.json } : req.method === 'GET' || req.method === 'HEAD' ? {} : { body: '' };
+    const { default: got } = await import('got'); // loaded on first request only
     const stream = got.stream(url, {
       method: req.method,
       headers,

@@ -2,7 +2,6 @@
 // production prompter (inquirer) writes to stderr, keeping stdout for data, and is only ever
 // used after Terminal.canPrompt said a person is there.
 
-import { confirm, input, select } from '@inquirer/prompts';
 import { InterruptedError } from '../errors.js';
 import { sanitizeForTerminal } from './sanitize.js';
 
@@ -30,15 +29,18 @@ async function guarded<T>(ask: () => Promise<T>): Promise<T> {
   }
 }
 
+// The prompt library is loaded only when a prompt is actually shown.
+const prompts = () => import('@inquirer/prompts');
+
 export const inquirerPrompter: Prompter = {
-  confirm: (message, defaultAnswer = false) => guarded(() => confirm({ message: sanitizeForTerminal(message), default: defaultAnswer }, context)),
+  confirm: (message, defaultAnswer = false) => guarded(async () => (await prompts()).confirm({ message: sanitizeForTerminal(message), default: defaultAnswer }, context)),
   select: (message, choices) =>
-    guarded(() =>
-      select({ message: sanitizeForTerminal(message), choices: choices.map((c) => ({ value: c.value, name: sanitizeForTerminal(c.label) })) }, context),
+    guarded(async () =>
+      (await prompts()).select({ message: sanitizeForTerminal(message), choices: choices.map((c) => ({ value: c.value, name: sanitizeForTerminal(c.label) })) }, context),
     ),
   input: (message, options = {}) =>
-    guarded(() =>
-      input(
+    guarded(async () =>
+      (await prompts()).input(
         {
           message: sanitizeForTerminal(message),
           ...(options.defaultValue !== undefined ? { default: options.defaultValue } : {}),
