@@ -1,7 +1,7 @@
 // -W / -w N: redraw every N seconds until Ctrl-C, which ends the watch cleanly (exit 0).
 
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { describeFailure, UsageError } from '../errors.js';
 
 export function watchInterval(args: Record<string, unknown>): number | undefined {
   if (args['watch'] !== undefined) {
@@ -22,7 +22,14 @@ export async function repeat(ctx: Context, intervalSeconds: number | undefined, 
     return;
   }
   while (!ctx.signal.aborted) {
-    const text = await draw();
+    // A watch is most useful exactly when the cluster is in trouble: a failed read is shown in
+    // place of the table and the watch goes on.
+    let text: string;
+    try {
+      text = await draw();
+    } catch (error) {
+      text = `${describeFailure(error).line}\n`;
+    }
     if (ctx.signal.aborted) break;
     ctx.term.write(ctx.term.stdoutIsTTY ? CLEAR_SCREEN + text : text);
     await ctx.clock.sleep(intervalSeconds * 1000, ctx.signal);
