@@ -171,11 +171,18 @@ export interface RestartInput {
 
 const PG_VERSION = /^\d+(\.\d+){0,2}$/u;
 
+/** Patroni's own rule: X.Y (PostgreSQL 10 and later) or X.Y.Z (e.g. 15.4, 9.6.24). */
+export function validPgVersion(version: string): string {
+  const parts = version.split('.');
+  const major = Number(parts[0]);
+  const ok = PG_VERSION.test(version) && (parts.length === 3 || (parts.length === 2 && major >= 10));
+  if (!ok) throw new UsageError(`invalid --pg-version "${version}"`, 'use X.Y from PostgreSQL 10 on (e.g. 15.4), X.Y.Z before (e.g. 9.6.24)');
+  return version;
+}
+
 export function planRestart(cluster: Cluster, input: RestartInput): ActionPlan {
   if (input.scheduledAt && cluster.paused) throw new PreconditionError(`cannot schedule a restart: cluster ${cluster.scope} is paused`, 'resume it first');
-  if (input.pgVersion !== undefined && !PG_VERSION.test(input.pgVersion)) {
-    throw new UsageError(`invalid --pg-version "${input.pgVersion}"`, 'use a PostgreSQL version such as 15.4');
-  }
+  if (input.pgVersion !== undefined) validPgVersion(input.pgVersion);
   let targets = selectTargets(cluster, input.members, input.role);
   // Immediate --pending restarts only members that need one; a scheduled one lets Patroni decide then.
   if (input.pending && !input.scheduledAt) {

@@ -11,6 +11,19 @@ import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions,
 import { rollingRestart } from './rolling-restart.js';
 import { type CommandSpec, optionalString, type ParsedArgs, stringArray } from './types.js';
 
+/**
+ * Patroni answers 503 "restart conditions are not satisfied" when a member does not match the
+ * request's own filters (restart_pending, postgres_version): that member is skipped, which is
+ * what the operator asked for, not a failure.
+ */
+export function markSkippedByFilter(result: RequestResult, filtered: boolean): boolean {
+  if (!filtered || result.status !== 503 || !/conditions are not satisfied/iu.test(result.message)) return false;
+  result.outcome = 'ok';
+  result.exitCode = ExitCode.ok;
+  result.message = 'skipped: the member does not match --pending/--pg-version';
+  return true;
+}
+
 /** postmaster_start_time from GET /patroni: it changes exactly when PostgreSQL restarted. */
 export async function postmasterStart(session: Session, member: { name: string; apiUrl?: string | undefined }): Promise<string | undefined> {
   const api = await session.api();
@@ -72,7 +85,8 @@ export const restartCommand: CommandSpec = {
       const member = cluster.members.find((m) => m.name === request.member)!;
       const before = scheduledAt ? undefined : await postmasterStart(session, member).catch(() => undefined);
       const result = await sendOnce(session, origins, request, actionResponseTimeoutMs(args, pgTimeout ?? 60));
-      if (result.outcome === 'ok' && !scheduledAt && result.status === 200) {
+      const skipped = markSkippedByFilter(result, args['pending'] === true || optionalString(args['pg-version']) !== undefined);
+      if (!skipped && result.outcome === 'ok' && !scheduledAt && result.status === 200) {
         try {
           await verifyRestarted(ctx, session, member, before, waitTimeoutMs(args));
           result.message = `${result.message}; running again with a new postmaster start time`;
@@ -86,11 +100,15 @@ export const restartCommand: CommandSpec = {
       if (result.outcome !== 'ok') break;
     }
     const notReached = plan.requests.slice(results.length).map((r) => r.member);
+    const skippedCount = results.filter((r) => r.message.startsWith('skipped:')).length;
+    const acted = results.length - skippedCount;
     const report: ActionReport = {
       action: 'restart',
       cluster: cluster.scope,
       outcome: scheduledAt && results.every((r) => r.outcome === 'ok') ? 'scheduled' : results.every((r) => r.outcome === 'ok') ? 'completed' : outcomeFromResults(results),
-      detail: notReached.length ? `stopped before ${notReached.join(', ')}` : `${results.length} member${results.length > 1 ? 's' : ''} ${scheduledAt ? `scheduled for ${scheduledAt}` : 'restarted'}`,
+      detail: notReached.length
+        ? `stopped before ${notReached.join(', ')}`
+        : `${acted} member${acted === 1 ? '' : 's'} ${scheduledAt ? `scheduled for ${scheduledAt}` : 'restarted'}${skippedCount ? `, ${skippedCount} skipped` : ''}`,
       requests: results,
     };
     ctx.term.write(render(args.format, reportDocument(report)));

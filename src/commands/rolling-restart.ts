@@ -5,16 +5,16 @@
 import { waitFor } from '../actions/wait.js';
 import { type ActionReport, prepare, reportDocument, type RequestResult, sendOnce, worstExitCode } from '../actions/run-plan.js';
 import { isLeaderRole, type Member } from '../cluster/model.js';
-import { type ActionPlan, candidateInfo, type PlannedRequest, requireMembers } from '../cluster/plan.js';
+import { type ActionPlan, candidateInfo, matchesRole, type PlannedRequest, requireMembers, type RoleFilter, validPgVersion } from '../cluster/plan.js';
 import type { Context, Session } from '../context.js';
 import { ExitCode, PreconditionError, UsageError } from '../errors.js';
 import { render } from '../ui/format.js';
 import { sanitizeForTerminal } from '../ui/sanitize.js';
 import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs } from './action-options.js';
-import { postmasterStart, restartTimeout, verifyRestarted } from './restart.js';
+import { markSkippedByFilter, postmasterStart, restartTimeout, verifyRestarted } from './restart.js';
 import { verifyLeaderChange } from './switchover.js';
 import type { ParsedArgs } from './types.js';
-import { stringArray } from './types.js';
+import { optionalString, stringArray } from './types.js';
 
 const MB = 1024 * 1024;
 
@@ -51,7 +51,9 @@ export async function rollingRestart(ctx: Context, args: ParsedArgs): Promise<nu
   const session = await ctx.session(args);
   const cluster = await session.readCluster();
   const names = stringArray(args['members']);
-  let targets = names.length ? requireMembers(cluster, names) : cluster.members;
+  const role = args['role'] as RoleFilter;
+  if (role !== 'any' && args['switchover'] === true) throw new UsageError('--switchover restarts the leader too; it cannot be combined with --role', 'drop --role, or drop --switchover');
+  let targets = (names.length ? requireMembers(cluster, names) : cluster.members).filter((m) => matchesRole(m, role));
   if (args['pending'] === true) targets = targets.filter((m) => m.pendingRestart);
   if (targets.length === 0) throw new PreconditionError(`no member of cluster ${cluster.scope} to restart`);
   const maxLagBytes = Number(args['max-lag']) * MB;
@@ -68,6 +70,8 @@ export async function rollingRestart(ctx: Context, args: ParsedArgs): Promise<nu
   const body: Record<string, unknown> = {};
   const pgTimeout = restartTimeout(args);
   if (pgTimeout !== undefined) body['timeout'] = pgTimeout;
+  const pgVersion = optionalString(args['pg-version']);
+  if (pgVersion !== undefined) body['postgres_version'] = validPgVersion(pgVersion);
   const plan = planRolling(targets, leader, candidate, body, cluster.scope);
   const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
   if (!origins) return ExitCode.ok;
@@ -80,7 +84,8 @@ export async function rollingRestart(ctx: Context, args: ParsedArgs): Promise<nu
     const isRestart = request.path === '/restart';
     const before = isRestart ? await postmasterStart(session, member).catch(() => undefined) : undefined;
     const result = await sendOnce(session, origins, request, actionResponseTimeoutMs(args, pgTimeout ?? 60));
-    if (result.outcome === 'ok') {
+    const skipped = isRestart && markSkippedByFilter(result, pgVersion !== undefined);
+    if (result.outcome === 'ok' && !skipped) {
       try {
         if (isRestart) {
           await verifyRestarted(ctx, session, member, before, timeoutMs);
