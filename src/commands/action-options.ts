@@ -29,11 +29,16 @@ export function waitTimeoutMs(args: ParsedArgs): number {
   return seconds * 1000;
 }
 
+/** Requests Patroni answers at once (reload, reinit start, PATCH /config, flush): --timeout. */
+export function quickResponseTimeoutMs(args: ParsedArgs): number {
+  return args.timeout * 1000;
+}
+
 /**
  * Patroni blocks a switchover request while it polls for the result (at least 20 s) and a restart
  * while PostgreSQL restarts: the answer must be awaited longer than that, or a success would be
  * reported as "outcome unknown".
  */
-export function actionResponseTimeoutMs(args: ParsedArgs, extraSeconds = 0): number {
+export function blockingResponseTimeoutMs(args: ParsedArgs, extraSeconds = 0): number {
   return Math.max(60, args.timeout, extraSeconds + 30) * 1000;
 }

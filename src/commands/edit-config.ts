@@ -21,7 +21,7 @@ import type { Context } from '../context.js';
 import { ExitCode, OutcomeUnknownError, UsageError } from '../errors.js';
 import { render } from '../ui/format.js';
 import { sanitizeMultiline } from '../ui/sanitize.js';
-import { actionFlags, actionResponseTimeoutMs, withActionOptions } from './action-options.js';
+import { actionFlags, quickResponseTimeoutMs, withActionOptions } from './action-options.js';
 import { type CommandSpec, optionalString, type ParsedArgs, stringArray } from './types.js';
 
 async function readSource(ctx: Context, source: string, flag: string): Promise<Config> {
@@ -111,7 +111,7 @@ export const editConfigCommand: CommandSpec = {
     if (args['quiet'] !== true && !flags.dryRun) ctx.term.note(sanitizeMultiline(diff));
     const origins = await prepare(ctx, session, plan, flags);
     if (!origins) return ExitCode.ok;
-    const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
+    const result = await sendOnce(session, origins, plan.requests[0]!, quickResponseTimeoutMs(args), true);
     const report: ActionReport = { action: 'edit-config', cluster: cluster.scope, outcome: result.outcome === 'ok' ? 'accepted' : 'refused', detail: result.message, requests: [result] };
     let exitCode = result.exitCode;
     if (result.outcome === 'ok') {

@@ -3,7 +3,7 @@ import { planFlush, type RoleFilter } from '../cluster/plan.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { render } from '../ui/format.js';
 import { waitFor } from '../actions/wait.js';
-import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions, withRoleOption } from './action-options.js';
+import { actionFlags, quickResponseTimeoutMs, waitTimeoutMs, withActionOptions, withRoleOption } from './action-options.js';
 import { RELOAD_CONCURRENCY } from './reload.js';
 import { type CommandSpec, stringArray } from './types.js';
 
@@ -24,7 +24,7 @@ export const flushCommand: CommandSpec = {
     const plan = planFlush(cluster, what, members, args['role'] as RoleFilter);
     const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
     if (!origins) return ExitCode.ok;
-    const results = await boundedParallel(plan.requests, RELOAD_CONCURRENCY, (r) => sendOnce(session, origins, r, actionResponseTimeoutMs(args)));
+    const results = await boundedParallel(plan.requests, RELOAD_CONCURRENCY, (r) => sendOnce(session, origins, r, quickResponseTimeoutMs(args)));
     // 404 "nothing scheduled" means someone (or the schedule itself) got there first: the goal holds.
     for (const r of results) {
       if (r.status === 404) {

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { trustedMemberOrigin } from '../patroni/trust.js';
 import { render } from '../ui/format.js';
-import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
+import { actionFlags, quickResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
 import type { CommandSpec, ParsedArgs } from './types.js';
 
 async function runPause(ctx: Context, args: ParsedArgs, pause: boolean): Promise<number> {
@@ -14,7 +14,7 @@ async function runPause(ctx: Context, args: ParsedArgs, pause: boolean): Promise
   const plan = planPause(cluster, pause);
   const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
   if (!origins) return ExitCode.ok;
-  const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
+  const result = await sendOnce(session, origins, plan.requests[0]!, quickResponseTimeoutMs(args), true);
   const report: ActionReport = { action: plan.action, cluster: cluster.scope, outcome: outcomeFromResults([result]), detail: '', requests: [result] };
   let exitCode = result.exitCode;
   if (result.outcome === 'ok') {

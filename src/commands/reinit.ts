@@ -3,7 +3,7 @@ import { planReinit } from '../cluster/plan.js';
 import { ExitCode } from '../errors.js';
 import { postmasterStart, verifyRestarted } from './restart.js';
 import { render } from '../ui/format.js';
-import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
+import { actionFlags, quickResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
 import { type CommandSpec, stringArray } from './types.js';
 
 export const reinitCommand: CommandSpec = {
@@ -25,7 +25,7 @@ export const reinitCommand: CommandSpec = {
     for (const request of plan.requests) {
       const member = cluster.members.find((m) => m.name === request.member)!;
       const before = args['wait'] === true ? await postmasterStart(session, member).catch(() => undefined) : undefined;
-      const result = await sendOnce(session, origins, request, actionResponseTimeoutMs(args));
+      const result = await sendOnce(session, origins, request, quickResponseTimeoutMs(args));
       if (result.outcome === 'ok' && args['wait'] === true) {
         try {
           // A rebuilt member runs a new postmaster: the same evidence a restart leaves.

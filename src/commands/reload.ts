@@ -2,7 +2,7 @@ import { boundedParallel, type ActionReport, outcomeFromResults, prepare, report
 import { planReload, type RoleFilter } from '../cluster/plan.js';
 import { ExitCode } from '../errors.js';
 import { render } from '../ui/format.js';
-import { actionFlags, actionResponseTimeoutMs, withActionOptions, withRoleOption } from './action-options.js';
+import { actionFlags, quickResponseTimeoutMs, withActionOptions, withRoleOption } from './action-options.js';
 import { type CommandSpec, stringArray } from './types.js';
 
 /** Members reload independently, so requests go out in parallel, a few at a time. */
@@ -18,7 +18,7 @@ export const reloadCommand: CommandSpec = {
     const plan = planReload(cluster, stringArray(args['members']), args['role'] as RoleFilter);
     const origins = await prepare(ctx, session, plan, actionFlags(args), cluster);
     if (!origins) return ExitCode.ok;
-    const results = await boundedParallel(plan.requests, RELOAD_CONCURRENCY, (r) => sendOnce(session, origins, r, actionResponseTimeoutMs(args)));
+    const results = await boundedParallel(plan.requests, RELOAD_CONCURRENCY, (r) => sendOnce(session, origins, r, quickResponseTimeoutMs(args)));
     const report: ActionReport = {
       action: 'reload',
       cluster: cluster.scope,

@@ -7,7 +7,7 @@ import type { Context, Session } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { trustedMemberOrigin } from '../patroni/trust.js';
 import { render } from '../ui/format.js';
-import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions, withRoleOption } from './action-options.js';
+import { actionFlags, blockingResponseTimeoutMs, waitTimeoutMs, withActionOptions, withRoleOption } from './action-options.js';
 import { rollingRestart } from './rolling-restart.js';
 import { type CommandSpec, optionalString, type ParsedArgs, stringArray } from './types.js';
 
@@ -84,7 +84,7 @@ export const restartCommand: CommandSpec = {
     for (const request of plan.requests) {
       const member = cluster.members.find((m) => m.name === request.member)!;
       const before = scheduledAt ? undefined : await postmasterStart(session, member).catch(() => undefined);
-      const result = await sendOnce(session, origins, request, actionResponseTimeoutMs(args, pgTimeout ?? 60));
+      const result = await sendOnce(session, origins, request, blockingResponseTimeoutMs(args, pgTimeout ?? 60));
       const skipped = markSkippedByFilter(result, args['pending'] === true || optionalString(args['pg-version']) !== undefined);
       if (!skipped && result.outcome === 'ok' && !scheduledAt && result.status === 200) {
         try {

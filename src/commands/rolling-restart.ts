@@ -10,7 +10,7 @@ import type { Context, Session } from '../context.js';
 import { ExitCode, PreconditionError, UsageError } from '../errors.js';
 import { render } from '../ui/format.js';
 import { sanitizeForTerminal } from '../ui/sanitize.js';
-import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs } from './action-options.js';
+import { actionFlags, blockingResponseTimeoutMs, waitTimeoutMs } from './action-options.js';
 import { markSkippedByFilter, postmasterStart, restartTimeout, verifyRestarted } from './restart.js';
 import { verifyLeaderChange } from './switchover.js';
 import type { ParsedArgs } from './types.js';
@@ -83,7 +83,7 @@ export async function rollingRestart(ctx: Context, args: ParsedArgs): Promise<nu
     const member = cluster.members.find((m) => m.name === request.member)!;
     const isRestart = request.path === '/restart';
     const before = isRestart ? await postmasterStart(session, member).catch(() => undefined) : undefined;
-    const result = await sendOnce(session, origins, request, actionResponseTimeoutMs(args, pgTimeout ?? 60));
+    const result = await sendOnce(session, origins, request, blockingResponseTimeoutMs(args, pgTimeout ?? 60));
     const skipped = isRestart && markSkippedByFilter(result, pgVersion !== undefined);
     if (result.outcome === 'ok' && !skipped) {
       try {

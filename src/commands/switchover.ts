@@ -9,7 +9,7 @@ import type { Context, Session } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { render } from '../ui/format.js';
 import { listDocument } from './list.js';
-import { actionFlags, actionResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
+import { actionFlags, blockingResponseTimeoutMs, waitTimeoutMs, withActionOptions } from './action-options.js';
 import { type CommandSpec, optionalString, type ParsedArgs } from './types.js';
 
 const ANY = '\u0000any';
@@ -59,7 +59,7 @@ async function runLeaderChange(ctx: Context, args: ParsedArgs, kind: 'switchover
   const origins = await prepare(ctx, session, plan, flags, askCandidateNow ? undefined : cluster);
   if (!origins) return ExitCode.ok;
 
-  const result = await sendOnce(session, origins, plan.requests[0]!, actionResponseTimeoutMs(args), true);
+  const result = await sendOnce(session, origins, plan.requests[0]!, blockingResponseTimeoutMs(args), true);
   const report: ActionReport = { action: kind, cluster: cluster.scope, outcome: outcomeFromResults([result]), detail: result.message, requests: [result] };
   let exitCode = result.exitCode;
   if (result.outcome === 'ok') {

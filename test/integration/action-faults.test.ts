@@ -149,7 +149,7 @@ describe('switchover against a fake Patroni', () => {
     }
   });
 
-  // The response timeout of an action has a 60 s floor (actionResponseTimeoutMs: Patroni holds a
+  // The response timeout of an action has a 60 s floor (blockingResponseTimeoutMs: Patroni holds a
   // switchover request while it polls for the result), so this test takes about a minute.
   test('a POST that is accepted and never answered → exit 7 "outcome unknown", sent once, never retried', async () => {
     const fake = await fakePatroni('hang');
