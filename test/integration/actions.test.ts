@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type ClusterHandle, startCluster } from '../fixtures/cluster.js';
-import { type PatrolRun, runPatrol, tempConfigDir } from '../support/run-patrol.js';
+import { type PatrolRun, runPatrol } from '../support/run-patrol.js';
+import { clusterProfile } from '../support/cluster-profile.js';
 
 let cluster: ClusterHandle;
 let configDir: string;
@@ -126,20 +127,9 @@ function futureTime(hours = 3): string {
 
 before(async () => {
   cluster = await startCluster({ scope: 'patrol-actions', removeOnStop: true });
-  configDir = tempConfigDir();
-  env = { PATROL_REST_PASSWORD: cluster.restPassword, PATROL_DCS_PASSWORD: cluster.etcdPassword };
-  const add = await runPatrol(
-    [
-      'profile', 'add', 'test', '--use',
-      '--cluster', cluster.scope,
-      ...cluster.restUrls.flatMap((u) => ['--rest-url', u]),
-      '--cacert', cluster.pki.ca, '--cert', cluster.pki.restClientCert, '--key', cluster.pki.restClientKey,
-      '--username', cluster.restUser,
-      '--dcs-url', cluster.etcdUrl, '--dcs-cacert', cluster.pki.ca,
-      '--dcs-cert', cluster.pki.etcdClientCert, '--dcs-key', cluster.pki.etcdClientKey, '--dcs-username', cluster.etcdUser,
-    ],
-    { configDir },
-  );
+  const made = await clusterProfile(cluster);
+  ({ configDir, env } = made);
+  const add = made.add;
   assert.equal(add.code, 0, add.stderr);
 });
 

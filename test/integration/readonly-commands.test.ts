@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type ClusterHandle, startCluster } from '../fixtures/cluster.js';
+import { clusterProfile } from '../support/cluster-profile.js';
 import { runPatrol, tempConfigDir } from '../support/run-patrol.js';
 
 let cluster: ClusterHandle;
@@ -64,20 +65,9 @@ async function agreeWithPatronictl(source: 'dcs' | 'rest'): Promise<void> {
 
 before(async () => {
   cluster = await startCluster({ scope: 'patrol-test', removeOnStop: true });
-  configDir = tempConfigDir();
-  env = { PATROL_REST_PASSWORD: cluster.restPassword, PATROL_DCS_PASSWORD: cluster.etcdPassword };
-  const add = await runPatrol(
-    [
-      'profile', 'add', 'test', '--use',
-      '--cluster', cluster.scope,
-      ...cluster.restUrls.flatMap((u) => ['--rest-url', u]),
-      '--cacert', cluster.pki.ca, '--cert', cluster.pki.restClientCert, '--key', cluster.pki.restClientKey,
-      '--username', cluster.restUser,
-      '--dcs-url', cluster.etcdUrl, '--dcs-cacert', cluster.pki.ca,
-      '--dcs-cert', cluster.pki.etcdClientCert, '--dcs-key', cluster.pki.etcdClientKey, '--dcs-username', cluster.etcdUser,
-    ],
-    { configDir },
-  );
+  const made = await clusterProfile(cluster);
+  ({ configDir, env } = made);
+  const add = made.add;
   assert.equal(add.code, 0, add.stderr);
 });
 
