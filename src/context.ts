@@ -1,12 +1,14 @@
 // Everything a command needs from the outside world, passed in one object so every command can
 // be run in tests with plain fakes. Production wiring lives in session.ts and cli.ts only.
 
+import type { AuditTrail } from './audit/log.js';
 import type { Cluster } from './cluster/model.js';
 import type { DcsReader } from './dcs/etcd3.js';
 import type { PatroniApi } from './patroni/client.js';
 import type { Profile } from './profiles/schema.js';
 import type { ProfileStore } from './profiles/store.js';
 import type { SecretSource } from './secrets/store.js';
+import type { SecretStoreProvider } from './secrets/stores.js';
 import type { Format } from './ui/format.js';
 import type { Prompter } from './ui/prompter.js';
 
@@ -63,9 +65,13 @@ export interface Context {
   readonly version: string;
   readonly profiles: ProfileStore;
   readonly secrets: SecretSource;
+  /** The secret stores (keychain or encrypted file) that `login`, `logout` and `profile` manage. */
+  readonly secretStores: SecretStoreProvider;
   /** Only usable when term.canPrompt is true. */
   readonly prompter: Prompter;
   debug(line: string): void;
   /** Opens (once) the session for the selected profile. */
   session(globals: GlobalOptions): Promise<Session>;
+  /** Records state-changing actions; written to the audit log when the command ends. */
+  readonly audit?: AuditTrail;
 }

@@ -7,7 +7,7 @@ import { clusterFromRest } from './cluster/from-rest.js';
 import type { Cluster } from './cluster/model.js';
 import type { GlobalOptions, Session } from './context.js';
 import { type DcsReader, Etcd3Client } from './dcs/etcd3.js';
-import { ProtocolError, UsageError } from './errors.js';
+import { ProtocolError, TlsOrAuthError, UsageError } from './errors.js';
 import { loadTlsMaterial } from './net/tls.js';
 import { DEFAULT_LIMITS, type DebugLog, HttpTransport } from './net/transport.js';
 import { type BasicCredentials, type PatroniApi, PatroniRestClient } from './patroni/client.js';
@@ -34,16 +34,24 @@ export function openSession(deps: SessionDeps): Session {
     if (!username) return undefined;
     const password = await secret(kind)();
     if (password === undefined) {
-      throw new UsageError(`no password for user "${username}" of profile "${profileName}"`, howToSupply(kind));
+      // Not a usage mistake: the credential is missing, so authentication cannot happen (exit 4).
+      throw new TlsOrAuthError(`no password for user "${username}" of profile "${profileName}"`, howToSupply(kind, profileName));
     }
     return { username, password };
+  };
+
+  // Asked for only when a key file is encrypted; missing → exit 4 naming `patrol login`.
+  const keyPassphrase = async (): Promise<string> => {
+    const value = await secret('key-passphrase')();
+    if (value === undefined) throw new TlsOrAuthError(`the client key of profile "${profileName}" is encrypted and no passphrase was found`, howToSupply('key-passphrase', profileName));
+    return value;
   };
 
   let api: Promise<PatroniApi> | undefined;
   let dcs: Promise<DcsReader | undefined> | undefined;
 
   const buildApi = async (): Promise<PatroniApi> => {
-    const tls = await loadTlsMaterial(profile.rest, 'REST', secret('key-passphrase'), howToSupply('key-passphrase'));
+    const tls = await loadTlsMaterial(profile.rest, 'REST', keyPassphrase, howToSupply('key-passphrase', profileName));
     const transport = new HttpTransport(tls, limits, deps.debug, `patrol/${deps.version}`);
     transports.push(transport);
     return new PatroniRestClient(transport, profile.rest.urls, credentials(profile.rest.username, 'rest-password'));
@@ -51,7 +59,7 @@ export function openSession(deps: SessionDeps): Session {
 
   const buildDcs = async (): Promise<DcsReader | undefined> => {
     if (!profile.dcs) return undefined;
-    const tls = await loadTlsMaterial(profile.dcs, 'DCS', secret('key-passphrase'), howToSupply('key-passphrase'));
+    const tls = await loadTlsMaterial(profile.dcs, 'DCS', keyPassphrase, howToSupply('key-passphrase', profileName));
     const transport = new HttpTransport(tls, limits, deps.debug, `patrol/${deps.version}`);
     transports.push(transport);
     return new Etcd3Client(transport, profile.dcs.urls, credentials(profile.dcs.username, 'dcs-password'));
@@ -98,7 +106,7 @@ export function openSession(deps: SessionDeps): Session {
 }
 
 /** DCS mode when asked for (--source dcs) or, with --source auto, when the profile has a DCS. */
-async function dcsFor(session: Session, globals: GlobalOptions): Promise<DcsReader | undefined> {
+export async function dcsFor(session: Session, globals: GlobalOptions): Promise<DcsReader | undefined> {
   if (globals.source === 'rest') return undefined;
   const reader = await session.dcs();
   if (!reader && globals.source === 'dcs') {

@@ -13,6 +13,23 @@ import { type Document, render } from '../ui/format.js';
 import type { Format } from '../ui/format.js';
 import { sanitizeForTerminal } from '../ui/sanitize.js';
 import { judgeReply, type ReplyOutcome } from './reply.js';
+import type { AuditTrail } from '../audit/log.js';
+
+// The audit trail a prepared action reports its replies to, keyed by the origins map prepare()
+// hands out (sendOnce receives that map, not the Context).
+const auditedOrigins = new WeakMap<Map<string, string>, AuditTrail>();
+
+/** Open the action's audit record: from here on, whatever happens is logged when patrol exits. */
+export function beginAudit(ctx: Context, session: Session, plan: ActionPlan, dcsWrite?: { key: string; value: unknown }): void {
+  ctx.audit?.begin({
+    profile: session.profileName,
+    cluster: plan.cluster,
+    action: plan.action,
+    targets: [...new Set(plan.requests.map((r) => r.member))],
+    viaDcs: dcsWrite !== undefined,
+    requests: dcsWrite ? [{ member: '(dcs)', method: 'CAS', path: dcsWrite.key, body: dcsWrite.value }] : plan.requests,
+  });
+}
 
 export interface ActionFlags {
   yes: boolean;
@@ -74,12 +91,14 @@ export function resolveOrigins(session: Session, requests: PlannedRequest[]): Ma
 
 /** Confirm (unless dry-run), then return the trusted origins; on dry-run print and return null. */
 export async function prepare(ctx: Context, session: Session, plan: ActionPlan, flags: ActionFlags, showFirst?: Cluster): Promise<Map<string, string> | null> {
+  if (!flags.dryRun) beginAudit(ctx, session, plan);
   const origins = resolveOrigins(session, plan.requests);
   if (flags.dryRun) {
     ctx.term.write(render(flags.format, dryRunDocument(plan, origins)));
     return null;
   }
   await confirmPlan(ctx, plan, flags, showFirst);
+  if (ctx.audit) auditedOrigins.set(origins, ctx.audit);
   return origins;
 }
 
@@ -112,10 +131,12 @@ export async function sendOnce(
   try {
     const reply = await api.send(origins.get(request.member)!, request.method, request.path, request.body, responseTimeoutMs);
     const judged = judgeReply(reply.status, reply.body);
+    auditedOrigins.get(origins)?.recordReply(request.member, request.method, request.path, reply.status, judged.outcome);
     return { ...base, status: reply.status, outcome: judged.outcome, message: replyMessage(reply.body, reply.status), exitCode: judged.exitCode };
   } catch (error) {
     if (!(error instanceof PatrolError)) throw error;
     const outcome: RequestResult['outcome'] = error.exitCode === ExitCode.outcomeUnknown ? 'unknown' : 'not-sent';
+    auditedOrigins.get(origins)?.recordReply(request.member, request.method, request.path, null, outcome);
     if (throwIfNotSent && outcome === 'not-sent') throw error;
     return { ...base, status: null, outcome, message: error.message, exitCode: error.exitCode };
   }

@@ -11,7 +11,7 @@ import { PatrolError, PreconditionError, TlsOrAuthError, UnreachableError, Usage
 import { trustedMemberOrigin } from '../patroni/trust.js';
 import { render } from '../ui/format.js';
 import { sanitizeForTerminal } from '../ui/sanitize.js';
-import type { ActionFlags } from './run-plan.js';
+import { type ActionFlags, beginAudit } from './run-plan.js';
 
 /** Throws unless every member's REST API is unreachable (as opposed to refusing us). */
 export async function requireRestUnreachable(session: Session, cluster: Cluster): Promise<void> {
@@ -47,6 +47,7 @@ export async function writeFailoverKey(ctx: Context, session: Session, plan: Act
     ctx.term.write(render(flags.format, { data: { dryRun: true, action: plan.action, viaDcs: true, key, value }, pretty: () => `Dry run: would ${sanitizeForTerminal(summary)}; nothing is written.\n` }));
     return false;
   }
+  beginAudit(ctx, session, plan, { key, value });
   if (!flags.yes) {
     if (!ctx.term.canPrompt) throw new UsageError(`refusing to ${plan.action} via the DCS without confirmation: no terminal to ask on`, 'pass --yes; nothing was written');
     if (!(await ctx.prompter.confirm(`No member's REST API answers. Really ${summary}?`, false))) {
@@ -58,6 +59,7 @@ export async function writeFailoverKey(ctx: Context, session: Session, plan: Act
     throw new PreconditionError(`a failover or switchover is already pending in the DCS (${sanitizeForTerminal(current.value.slice(0, 120))})`, 'wait for it or clear it with `patrol flush switchover`');
   }
   const written = await dcs.compareAndPut(key, current.modRevision, JSON.stringify(value));
+  ctx.audit?.recordReply('(dcs)', 'CAS', key, null, written ? 'ok' : 'refused');
   if (!written) throw new PreconditionError(`the DCS key ${key} changed while patrol was writing it; nothing was written`, 'look at `patrol list` and try again');
   return true;
 }

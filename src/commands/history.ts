@@ -41,6 +41,7 @@ export function historyDocument(entries: HistoryEntry[]): Document {
 export const historyCommand: CommandSpec = {
   command: 'history',
   describe: 'Show the timeline history of the cluster (failovers and switchovers)',
+  flags: {},
   async run(ctx, args) {
     const session = await ctx.session(args);
     ctx.term.write(render(args.format, historyDocument(parseHistory(await session.readHistory()))));

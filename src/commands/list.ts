@@ -3,7 +3,7 @@ import { clusterTitle, clusterToJson, hostColumn, lagInMb, needsExtendedColumns,
 import { type Document, render, type Tabular } from '../ui/format.js';
 import { renderTable } from '../ui/table.js';
 import { repeat, watchInterval } from '../ui/watch.js';
-import type { CommandSpec } from './types.js';
+import { type CommandSpec, stringArray } from './types.js';
 
 export function listTable(cluster: Cluster, extended: boolean): Tabular {
   const columns = ['Member', 'Host', 'Role', 'State', 'TL', 'Lag in MB'];
@@ -29,14 +29,22 @@ export function listDocument(cluster: Cluster, extendedFlag: boolean): Document 
 }
 
 export const listCommand: CommandSpec = {
-  command: 'list',
+  command: 'list [clusters..]',
   describe: 'Show the members of the cluster, their roles, state, timeline and lag',
-  builder: (y) =>
-    y
-      .option('extended', { alias: 'e', type: 'boolean', describe: 'Always show pending restart, scheduled restart and tags' })
-      .option('W', { type: 'boolean', describe: 'Watch: redraw every 2 seconds until Ctrl-C' })
-      .option('watch', { alias: 'w', type: 'number', describe: 'Watch: redraw every N seconds until Ctrl-C' }),
+  flags: {
+    extended: { alias: 'e', type: 'boolean', describe: 'Always show pending restart, scheduled restart and tags' },
+    all: { type: 'boolean', describe: "Every cluster in the profile's DCS namespace" },
+    W: { type: 'boolean', describe: 'Watch: redraw every 2 seconds until Ctrl-C' },
+    watch: { alias: 'w', type: 'number', describe: 'Watch: redraw every N seconds until Ctrl-C' },
+  },
+  variadic: 'clusters',
+  manyProfiles: true,
   async run(ctx, args) {
+    const many = { all: args['all'] === true, clusters: stringArray(args['clusters']), profiles: stringArray(args['profiles']) };
+    if (many.all || many.clusters.length > 0 || many.profiles.length > 1) {
+      // Several clusters: loaded only when asked for.
+      return (await import('./list-many.js')).runListMany(ctx, args, many);
+    }
     const session = await ctx.session(args);
     await repeat(ctx, watchInterval(args), async () => render(args.format, listDocument(await session.readCluster(), args['extended'] === true)));
     return 0;

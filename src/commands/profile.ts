@@ -1,4 +1,5 @@
-// Non-interactive profile management. Profiles name files and users, never secrets.
+// Profile management. Profiles name files and users, never secrets: those live in the profile's
+// secret store, which `remove` and `rename` keep in step with the profile.
 
 import { accessSync, constants } from 'node:fs';
 import * as path from 'node:path';
@@ -12,8 +13,11 @@ import {
   validateProfileName,
 } from '../profiles/schema.js';
 import { selectProfile } from '../profiles/store.js';
+import type { Context } from '../context.js';
+import { SECRET_KINDS, type SecretKind, SecretStoreUnavailableError } from '../secrets/store.js';
 import { render } from '../ui/format.js';
 import { type CommandSpec, optionalString, type ParsedArgs, stringArray } from './types.js';
+import { profilePinCommand } from './profile-pin.js';
 
 function existingFile(value: unknown, flag: string): string | undefined {
   const file = optionalString(value);
@@ -68,8 +72,13 @@ export function profileFromArgs(args: ParsedArgs): Profile {
   return profile;
 }
 
+/** Flags `profile add` cannot do without; on a terminal the wizard asks for them instead. */
+function missingRequired(args: ParsedArgs): boolean {
+  return optionalString(args['name']) === undefined || optionalString(args['cluster']) === undefined || stringArray(args['rest-url']).length === 0;
+}
+
 const addCommand: CommandSpec = {
-  command: 'add <name>',
+  command: 'add [name]',
   describe: 'Create (or with --replace, overwrite) a profile',
   builder: (y) =>
     y
@@ -90,8 +99,15 @@ const addCommand: CommandSpec = {
       .option('use', { type: 'boolean', describe: 'Make it the current profile' })
       .option('replace', { type: 'boolean', describe: 'Overwrite an existing profile of that name' }),
   async run(ctx, args) {
-    const name = validateProfileName(String(args['name']));
+    if (missingRequired(args) && ctx.term.canPrompt) {
+      const { runProfileWizard } = await import('../ui/wizard.js');
+      return runProfileWizard(ctx, args);
+    }
+    const rawName = optionalString(args['name']);
+    if (rawName === undefined) throw new UsageError('missing profile name', 'run `patrol profile add NAME --cluster SCOPE --rest-url https://HOST:8008 …`, or run it on a terminal to be asked');
+    const name = validateProfileName(rawName);
     const profile = profileFromArgs(args);
+    if (ctx.secretStores.explicit) profile.secretStore = ctx.secretStores.explicit;
     const data = await ctx.profiles.load();
     if (data.profiles[name] && args['replace'] !== true) {
       throw new UsageError(`profile "${name}" already exists`, 'pass --replace to overwrite it, or choose another name');
@@ -159,13 +175,84 @@ const removeCommand: CommandSpec = {
   builder: (y) => y.positional('name', { type: 'string' }),
   async run(ctx, args) {
     const data = await ctx.profiles.load();
-    const { name } = selectProfile(data, String(args['name']));
+    const { name, profile } = selectProfile(data, String(args['name']));
+    const store = ctx.secretStores.open(ctx.secretStores.choose(profile));
+    let deleted = 0;
+    try {
+      for (const kind of SECRET_KINDS) if (await store.delete({ profile: name, kind })) deleted++;
+    } catch (error) {
+      if (!(error instanceof SecretStoreUnavailableError)) throw error;
+      // The operator asked for the profile to go; say exactly what is left behind.
+      ctx.term.note(`patrol: warning: the secrets of "${name}" could not be deleted from ${store.description} (${error.message}); delete the entries "${name}/…" of service "patrol" there, or re-add the profile and run \`patrol logout\`\n`);
+    }
     delete data.profiles[name];
     if (data.current === name) delete data.current;
     await ctx.profiles.save(data);
-    ctx.term.note(`profile "${name}" removed\n`);
+    ctx.term.note(`profile "${name}" removed${deleted ? ` with its ${deleted} stored secret${deleted > 1 ? 's' : ''}` : ''}\n`);
     return 0;
   },
 };
 
-export const profileSubcommands: CommandSpec[] = [addCommand, listProfilesCommand, showCommand, useCommand, removeCommand];
+/** Move a profile's secrets to another name (copy first, then delete, so a failure loses nothing). */
+async function moveSecrets(ctx: Context, profile: Profile, from: string, to: string): Promise<number> {
+  const store = ctx.secretStores.open(ctx.secretStores.choose(profile));
+  const moved: SecretKind[] = [];
+  for (const kind of SECRET_KINDS) {
+    const value = await store.get({ profile: from, kind });
+    if (value === undefined) continue;
+    await store.set({ profile: to, kind }, value);
+    moved.push(kind);
+  }
+  for (const kind of moved) await store.delete({ profile: from, kind });
+  return moved.length;
+}
+
+const renameCommand: CommandSpec = {
+  command: 'rename <name> <new-name>',
+  describe: 'Rename a profile, moving its stored secrets with it',
+  builder: (y) => y.positional('name', { type: 'string' }).positional('new-name', { type: 'string' }),
+  async run(ctx, args) {
+    const data = await ctx.profiles.load();
+    const { name, profile } = selectProfile(data, String(args['name']));
+    const newName = validateProfileName(String(args['new-name']));
+    if (data.profiles[newName]) throw new UsageError(`profile "${newName}" already exists`, 'remove it first or choose another name');
+    const moved = await moveSecrets(ctx, profile, name, newName);
+    data.profiles[newName] = profile;
+    delete data.profiles[name];
+    if (data.current === name) data.current = newName;
+    await ctx.profiles.save(data);
+    ctx.term.note(`profile "${name}" renamed to "${newName}"${moved ? ` (${moved} stored secret${moved > 1 ? 's' : ''} moved)` : ''}\n`);
+    return 0;
+  },
+};
+
+const importCommand: CommandSpec = {
+  command: 'import <input>',
+  describe: 'Install a profile bundle (FILE), or create profile NAME from a Patroni config with --from patroni.yml',
+  builder: (y) =>
+    y
+      .positional('input', { type: 'string', describe: 'A bundle file, or with --from the name of the new profile' })
+      .option('from', { type: 'string', describe: 'patroni.yml or patronictl.yaml to read (never modified)' })
+      .option('name', { type: 'string', describe: 'Profile name for a bundle (default: the name inside it)' })
+      .option('rest-url', { type: 'string', array: true, describe: 'REST URL(s) to use instead of the ones in the file' })
+      .option('cert', { type: 'string', describe: 'Your client certificate (bundles carry none)' })
+      .option('key', { type: 'string', describe: 'Your client key (bundles carry none)' })
+      .option('use', { type: 'boolean', describe: 'Make it the current profile' })
+      .option('replace', { type: 'boolean', describe: 'Overwrite an existing profile of that name' }),
+  async run(ctx, args) {
+    const { importProfileCommand } = await import('./profile-import.js');
+    return importProfileCommand(ctx, args);
+  },
+};
+
+const exportCommand: CommandSpec = {
+  command: 'export [name]',
+  describe: 'Print a secret-free bundle of a profile (CA inlined; no keys, no secrets) to hand to a new operator',
+  builder: (y) => y.positional('name', { type: 'string' }).option('output', { alias: 'o', type: 'string', describe: 'Write the bundle to this file instead of stdout' }),
+  async run(ctx, args) {
+    const { exportProfileCommand } = await import('./profile-import.js');
+    return exportProfileCommand(ctx, args);
+  },
+};
+
+export const profileSubcommands: CommandSpec[] = [addCommand, listProfilesCommand, showCommand, useCommand, removeCommand, renameCommand, importCommand, exportCommand, profilePinCommand];

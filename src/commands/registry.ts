@@ -15,7 +15,7 @@ export interface CommandEntry {
 }
 
 export const COMMAND_TABLE: CommandEntry[] = [
-  { name: 'list', usage: 'list', describe: 'Show the members of the cluster, their roles, state, timeline and lag', load: async () => (await import('./list.js')).listCommand },
+  { name: 'list', usage: 'list [clusters..]', describe: 'Show the members of the cluster, their roles, state, timeline and lag', load: async () => (await import('./list.js')).listCommand },
   { name: 'topology', usage: 'topology', describe: 'Show the cluster as a replication tree', load: async () => (await import('./topology.js')).topologyCommand },
   { name: 'history', usage: 'history', describe: 'Show the timeline history (failovers and switchovers)', load: async () => (await import('./history.js')).historyCommand },
   { name: 'show-config', usage: 'show-config', describe: "Show the cluster's dynamic configuration", load: async () => (await import('./show-config.js')).showConfigCommand },
@@ -30,11 +30,16 @@ export const COMMAND_TABLE: CommandEntry[] = [
   { name: 'pause', usage: 'pause', describe: 'Put the cluster in maintenance mode (no automatic failover)', load: async () => (await import('./pause.js')).pauseCommand },
   { name: 'resume', usage: 'resume', describe: 'Leave maintenance mode', load: async () => (await import('./pause.js')).resumeCommand },
   { name: 'flush', usage: 'flush <what> [members..]', describe: 'Cancel a scheduled restart or the scheduled switchover', load: async () => (await import('./flush.js')).flushCommand },
+  { name: 'login', usage: 'login', describe: "Store the profile's secrets in the keychain or the encrypted secret file", load: async () => (await import('./login.js')).loginCommand },
+  { name: 'logout', usage: 'logout', describe: "Delete the profile's stored secrets", load: async () => (await import('./login.js')).logoutCommand },
+  { name: 'secret', usage: 'secret', describe: 'Show which secrets are stored (never their values)', load: async () => ({ subcommands: (await import('./secret.js')).secretSubcommands }) },
+  { name: 'doctor', usage: 'doctor', describe: 'Check the setup: files, secrets, TLS, certificates and credentials for every member and the DCS', load: async () => (await import('./doctor.js')).doctorCommand },
+  { name: 'audit', usage: 'audit', describe: 'Show the local audit log of state-changing actions', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'profile', usage: 'profile', describe: 'Manage connection profiles (no secrets are stored in them)', load: async () => ({ subcommands: (await import('./profile.js')).profileSubcommands }) },
 ];
 
 /** Global options that take a value: their value is not the command name. */
-const VALUE_OPTIONS = new Set(['-p', '--profile', '-f', '--format', '--source', '--timeout']);
+const VALUE_OPTIONS = new Set(['-p', '--profile', '-f', '--format', '--source', '--timeout', '--secret-store']);
 
 /** The command word in argv (first token that is neither an option nor an option's value). */
 export function commandWord(argv: string[]): string | undefined {

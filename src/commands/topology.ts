@@ -39,10 +39,10 @@ export function topologyDocument(cluster: Cluster): Document {
 export const topologyCommand: CommandSpec = {
   command: 'topology',
   describe: 'Show the cluster as a replication tree (leader, then replicas by replicatefrom)',
-  builder: (y) =>
-    y
-      .option('W', { type: 'boolean', describe: 'Watch: redraw every 2 seconds until Ctrl-C' })
-      .option('watch', { alias: 'w', type: 'number', describe: 'Watch: redraw every N seconds until Ctrl-C' }),
+  flags: {
+    W: { type: 'boolean', describe: 'Watch: redraw every 2 seconds until Ctrl-C' },
+    watch: { alias: 'w', type: 'number', describe: 'Watch: redraw every N seconds until Ctrl-C' },
+  },
   async run(ctx, args) {
     const session = await ctx.session(args);
     await repeat(ctx, watchInterval(args), async () => render(args.format, topologyDocument(await session.readCluster())));

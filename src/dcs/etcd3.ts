@@ -18,6 +18,8 @@ export interface DcsReader {
    * not exist). Returns false when someone else changed it first. Never retried.
    */
   compareAndPut(key: string, expectedModRevision: number, value: string): Promise<boolean>;
+  /** Every cluster under /<namespace>/, keyed by scope, read at one revision (`list --all`). */
+  readNamespace?(namespace: string): Promise<Map<string, DcsSnapshot>>;
 }
 
 interface GatewayReply {
@@ -41,6 +43,22 @@ export function prefixRangeEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
+/** Keys per page when reading a whole namespace: well under the transport's response size cap. */
+const NAMESPACE_PAGE = 2000;
+
+/** Split "<scope>/<rest>" keys (relative to the namespace prefix) into per-cluster snapshots. */
+export function groupByScope(relativeKeys: Iterable<[string, string]>, into = new Map<string, DcsSnapshot>()): Map<string, DcsSnapshot> {
+  for (const [key, value] of relativeKeys) {
+    const slash = key.indexOf('/');
+    if (slash <= 0 || slash === key.length - 1) continue; // not a cluster key
+    const scope = key.slice(0, slash);
+    let snapshot = into.get(scope);
+    if (!snapshot) into.set(scope, (snapshot = new Map()));
+    snapshot.set(key.slice(slash + 1), value);
+  }
+  return into;
+}
+
 export function clusterPrefix(namespace: string, scope: string): string {
   return `${namespace.replace(/\/+$/u, '')}/${scope}/`;
 }
@@ -52,6 +70,7 @@ function isAuthTokenProblem(reply: GatewayReply): boolean {
 
 export class Etcd3Client implements DcsReader {
   private token: string | undefined;
+  private authenticating: Promise<void> | undefined;
   private activeOrigin: string | undefined;
 
   constructor(
@@ -76,6 +95,37 @@ export class Etcd3Client implements DcsReader {
       }
     }
     return snapshot;
+  }
+
+  async readNamespace(namespace: string): Promise<Map<string, DcsSnapshot>> {
+    const prefix = `${namespace.replace(/\/+$/u, '')}/`;
+    const rangeEnd = b64(prefixRangeEnd(prefix));
+    const clusters = new Map<string, DcsSnapshot>();
+    let from = b64(prefix);
+    let revision: string | undefined;
+    // Paged so a namespace of any size stays under the response cap; every page is read at the
+    // first page's revision, so the result is one consistent view.
+    for (;;) {
+      const reply = await this.call('/v3/kv/range', {
+        key: from,
+        range_end: rangeEnd,
+        limit: NAMESPACE_PAGE,
+        ...(revision ? { revision } : {}),
+        serializable: false,
+      });
+      revision ??= String((reply.json['header'] as Record<string, unknown> | undefined)?.['revision'] ?? '') || undefined;
+      const kvs = Array.isArray(reply.json['kvs']) ? (reply.json['kvs'] as Array<Record<string, unknown>>) : [];
+      const page: Array<[string, string]> = [];
+      for (const kv of kvs) {
+        const key = unb64(kv['key']);
+        if (key.startsWith(prefix)) page.push([key.slice(prefix.length), unb64(kv['value'])]);
+      }
+      groupByScope(page, clusters);
+      const last = kvs[kvs.length - 1]?.['key'];
+      if (reply.json['more'] !== true || typeof last !== 'string') break;
+      from = Buffer.concat([Buffer.from(last, 'base64'), Buffer.from([0])]).toString('base64');
+    }
+    return clusters;
   }
 
   async readKey(key: string): Promise<{ value: string | undefined; modRevision: number }> {
@@ -143,7 +193,15 @@ export class Etcd3Client implements DcsReader {
     return reply;
   }
 
-  private async authenticate(origin: string): Promise<void> {
+  /** Concurrent calls (`list C1 C2 …`) share one authentication: each costs etcd a bcrypt. */
+  private authenticate(origin: string): Promise<void> {
+    if (!this.authenticating) {
+      this.authenticating = this.authenticateOnce(origin).finally(() => (this.authenticating = undefined));
+    }
+    return this.authenticating;
+  }
+
+  private async authenticateOnce(origin: string): Promise<void> {
     const creds = await this.credentials();
     if (!creds) return;
     const reply = await this.post(origin, '/v3/auth/authenticate', { name: creds.username, password: creds.password });

@@ -10,6 +10,7 @@ import {
 import type { TransportFailure } from './transport.js';
 
 function describeTls(detail: string): string {
+  if (/PIN_MISMATCH/u.test(detail)) return "the server's public key does not match the profile's pins (`patrol profile pin` records new ones)";
   if (/ALTNAME|HOSTNAME/u.test(detail)) return 'the server certificate does not name this host';
   if (/EXPIRED/u.test(detail)) return 'the server certificate has expired';
   if (/NOT_YET_VALID/u.test(detail)) return 'the server certificate is not valid yet';

@@ -4,6 +4,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TlsOrAuthError, UsageError } from '../errors.js';
+import { assertPrivateFile } from '../security/private-files.js';
 
 export interface TlsMaterial {
   /** Trusted CA bundle. When set it replaces the system store: only this CA is trusted. */
@@ -11,12 +12,15 @@ export interface TlsMaterial {
   cert?: Buffer;
   /** Decrypted PEM: decryption happens here so a wrong passphrase is caught with a clear error. */
   key?: string;
+  /** Allowed server public keys ("sha256/BASE64" of the SPKI); none means no pinning. */
+  pins?: readonly string[];
 }
 
 export interface TlsFilePaths {
   cacert?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
+  pins?: readonly string[] | undefined;
 }
 
 function readPemFile(path: string, what: string): Buffer {
@@ -45,11 +49,13 @@ export async function loadTlsMaterial(
   passphraseHint: string,
 ): Promise<TlsMaterial> {
   const material: TlsMaterial = {};
+  if (paths.pins?.length) material.pins = [...paths.pins];
   if (paths.cacert) material.ca = readPemFile(paths.cacert, `${what} CA file`);
   if (paths.cert && !paths.key) throw new UsageError(`${what} client certificate is set but its key is not`, 'add the key file to the profile');
   if (paths.key && !paths.cert) throw new UsageError(`${what} client key is set but its certificate is not`, 'add the certificate file to the profile');
   if (paths.cert && paths.key) {
     material.cert = readPemFile(paths.cert, `${what} client certificate`);
+    assertPrivateFile(paths.key, `${what} client key`);
     const keyPem = readPemFile(paths.key, `${what} client key`);
     let secret: string | undefined;
     if (isEncryptedKey(keyPem)) {

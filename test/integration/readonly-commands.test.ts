@@ -188,8 +188,9 @@ describe('other read-only commands', () => {
     const ok = await runPatrol(['list', '-f', 'json'], { configDir: dir, env: { PATROL_KEY_PASSPHRASE: cluster.pki.keyPassphrase } });
     assert.equal(ok.code, 0, ok.stderr);
     const missing = await runPatrol(['list'], { configDir: dir });
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /encrypted and no passphrase/);
+    // No passphrase in the environment and no usable keychain here: exit 4, naming the way out.
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /passphrase of profile "enc".*--secret-store file.*PATROL_KEY_PASSPHRASE/);
     const wrong = await runPatrol(['list', '--debug'], { configDir: dir, env: { PATROL_KEY_PASSPHRASE: 'not-the-passphrase' } });
     assert.equal(wrong.code, 4);
     assert.match(wrong.stderr, /wrong passphrase/);

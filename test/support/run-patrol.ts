@@ -23,6 +23,13 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+let stateDir: string | undefined;
+
+/** Where patrol runs started by this test process keep their audit log (unless a test overrides it). */
+export function testStateDir(): string {
+  return (stateDir ??= mkdtempSync(path.join(tmpdir(), 'patrol-state-')));
+}
+
 /** A fresh, empty patrol config directory. */
 export function tempConfigDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'patrol-cfg-'));
@@ -33,6 +40,8 @@ export function runPatrol(args: string[], options: RunOptions = {}): Promise<Pat
   // Start from a minimal environment so the developer's own PATROL_* settings never leak in.
   for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key]!;
   if (options.configDir) env['PATROL_CONFIG_DIR'] = options.configDir;
+  // Actions append to the audit log: keep test runs out of the developer's own log.
+  env['PATROL_STATE_DIR'] = testStateDir();
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PATROL_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -230,7 +230,7 @@ describe('FileProfileStore', () => {
   for (const [label, text, pattern] of broken) {
     test(`load refuses ${label}`, async () => {
       await withDir(async (base) => {
-        await writeFile(path.join(base, 'profiles.yaml'), text);
+        await writeFile(path.join(base, 'profiles.yaml'), text, { mode: 0o600 }); // patrol refuses a profile file others can read
         await assert.rejects(new FileProfileStore(base).load(), isUsage(pattern));
       });
     });
@@ -238,7 +238,7 @@ describe('FileProfileStore', () => {
 
   test('an empty file loads as no profiles', async () => {
     await withDir(async (base) => {
-      await writeFile(path.join(base, 'profiles.yaml'), '');
+      await writeFile(path.join(base, 'profiles.yaml'), '', { mode: 0o600 });
       assert.deepEqual(await new FileProfileStore(base).load(), { profiles: {} });
     });
   });
