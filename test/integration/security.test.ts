@@ -13,6 +13,7 @@ import { HttpTransport } from '../../src/net/transport.js';
 import { loadTlsMaterial } from '../../src/net/tls.js';
 import { PatroniRestClient } from '../../src/patroni/client.js';
 import { TlsOrAuthError } from '../../src/errors.js';
+import { Etcd3Client } from '../../src/dcs/etcd3.js';
 
 const run = promisify(execFile);
 let cluster: ClusterHandle;
@@ -159,6 +160,33 @@ describe('a TLS failure during a switchover writes nothing to the DCS', () => {
     const candidate = cluster.members.map((m) => m.name).find((n) => n !== leader)!;
     const result = await runPatrol(['switchover', '--candidate', candidate, '--via-dcs', '--yes'], { configDir: dir, env: secretsEnv() });
     assertCleanFailure(result, 2, /answers on its REST API/);
+  });
+});
+
+describe('compare-and-swap against the real etcd (the only DCS write patrol makes, for --via-dcs)', () => {
+  test('a write expecting an old revision is refused and leaves the key as it was', async () => {
+    const tls = await loadTlsMaterial(
+      { cacert: cluster.pki.ca, cert: cluster.pki.etcdClientCert, key: cluster.pki.etcdClientKey },
+      'DCS',
+      async () => undefined,
+      '',
+    );
+    const transport = new HttpTransport(tls);
+    try {
+      const etcd = new Etcd3Client(transport, [cluster.etcdUrl], async () => ({ username: cluster.etcdUser, password: cluster.etcdPassword }));
+      const key = `${cluster.namespace}/${cluster.scope}-cas-probe/failover`;
+      const before = await etcd.readKey(key);
+      assert.deepEqual(before, { value: undefined, modRevision: 0 });
+      assert.equal(await etcd.compareAndPut(key, 0, 'first'), true);
+      assert.equal(await etcd.compareAndPut(key, 0, 'second'), false, 'a stale revision must not win');
+      const after = await etcd.readKey(key);
+      assert.equal(after.value, 'first');
+      assert.ok(after.modRevision > 0);
+      assert.equal(await etcd.compareAndPut(key, after.modRevision, 'third'), true);
+      assert.equal((await etcd.readKey(key)).value, 'third');
+    } finally {
+      transport.close();
+    }
   });
 });
 
