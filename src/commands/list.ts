@@ -46,7 +46,18 @@ export const listCommand: CommandSpec = {
       return (await import('./list-many.js')).runListMany(ctx, args, many);
     }
     const session = await ctx.session(args);
-    await repeat(ctx, watchInterval(args), async () => render(args.format, listDocument(await session.readCluster(), args['extended'] === true)));
+    const interval = watchInterval(args);
+    const draw = (cluster: Cluster): string => render(args.format, listDocument(cluster, args['extended'] === true));
+    if (interval !== undefined) {
+      // Watching in DCS mode: follow etcd's changes instead of re-reading every interval.
+      const [{ dcsFor }, follow] = await Promise.all([import('../session.js'), import('./list-follow.js')]);
+      const reader = await dcsFor(session, args);
+      if (follow.canWatch(reader)) {
+        await follow.followClusterFromDcs(ctx, reader, { namespace: session.profile.namespace, scope: session.profile.cluster }, interval, draw);
+        return 0;
+      }
+    }
+    await repeat(ctx, interval, async () => draw(await session.readCluster()));
     return 0;
   },
 };

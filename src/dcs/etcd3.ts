@@ -4,9 +4,10 @@
 
 import { ProtocolError, TlsOrAuthError, UnreachableError, UsageError } from '../errors.js';
 import { failureToError } from '../net/failure.js';
-import { type HttpTransport, TransportFailure } from '../net/transport.js';
+import { type HttpStream, type HttpTransport, TransportFailure } from '../net/transport.js';
 import { quoteServerText, type BasicCredentials } from '../patroni/client.js';
 import type { DcsSnapshot } from '../cluster/from-dcs.js';
+import { LineSplitter, parseWatchMessage, type WatchMessage } from './watch-stream.js';
 
 export interface DcsReader {
   /** All keys under /<namespace>/<scope>/, keyed by the path relative to that prefix. */
@@ -20,6 +21,16 @@ export interface DcsReader {
   compareAndPut(key: string, expectedModRevision: number, value: string): Promise<boolean>;
   /** Every cluster under /<namespace>/, keyed by scope, read at one revision (`list --all`). */
   readNamespace?(namespace: string): Promise<Map<string, DcsSnapshot>>;
+  /** readCluster plus the etcd revision it was read at (where a watch starts). */
+  readClusterAt?(namespace: string, scope: string): Promise<{ snapshot: DcsSnapshot; revision: number }>;
+  /** Streams changes under prefix from startRevision on (`list -W`); see watchPrefix. */
+  watchPrefix?(prefix: string, startRevision: number, onMessage: (message: WatchMessage) => void): Promise<PrefixWatch>;
+}
+
+export interface PrefixWatch {
+  /** Settles when the watch ends: resolves when closed or ended by etcd, rejects when broken. */
+  done: Promise<void>;
+  close(): void;
 }
 
 interface GatewayReply {
@@ -80,6 +91,10 @@ export class Etcd3Client implements DcsReader {
   ) {}
 
   async readCluster(namespace: string, scope: string): Promise<DcsSnapshot> {
+    return (await this.readClusterAt(namespace, scope)).snapshot;
+  }
+
+  async readClusterAt(namespace: string, scope: string): Promise<{ snapshot: DcsSnapshot; revision: number }> {
     const prefix = clusterPrefix(namespace, scope);
     const reply = await this.call('/v3/kv/range', {
       key: b64(prefix),
@@ -94,7 +109,62 @@ export class Etcd3Client implements DcsReader {
         if (key.startsWith(prefix)) snapshot.set(key.slice(prefix.length), unb64(kv['value']));
       }
     }
-    return snapshot;
+    const revision = Number((reply.json['header'] as Record<string, unknown> | undefined)?.['revision'] ?? 0);
+    return { snapshot, revision: Number.isFinite(revision) ? revision : 0 };
+  }
+
+  /**
+   * Opens a watch on every key under prefix from startRevision on, over the endpoint that
+   * answered last. Each decoded gateway message goes to onMessage. A line that is not JSON, or
+   * longer than MAX_WATCH_MESSAGE_BYTES, breaks the watch (done rejects) rather than being
+   * guessed at. Never retried here: the caller falls back to reading.
+   */
+  async watchPrefix(prefix: string, startRevision: number, onMessage: (message: WatchMessage) => void): Promise<PrefixWatch> {
+    const origin = this.activeOrigin ?? this.origins[0];
+    if (!origin) throw new UsageError('the profile has no DCS URL');
+    if (this.token === undefined) await this.authenticate(origin);
+    const splitter = new LineSplitter();
+    let failWatch: (error: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_resolve, reject) => (failWatch = reject));
+    failed.catch(() => undefined);
+    let stream: HttpStream | undefined;
+    let broken = false;
+    const onChunk = (chunk: Buffer): void => {
+      if (broken) return;
+      try {
+        for (const line of splitter.push(chunk)) {
+          const message = parseWatchMessage(line);
+          if (!message) throw new ProtocolError(`etcd at ${origin} sent a watch message that is not JSON`);
+          onMessage(message);
+        }
+      } catch (error) {
+        broken = true;
+        stream?.close();
+        failWatch(error);
+      }
+    };
+    try {
+      stream = await this.transport.stream(
+        {
+          method: 'POST',
+          url: `${origin}/v3/watch`,
+          json: { create_request: { key: b64(prefix), range_end: b64(prefixRangeEnd(prefix)), start_revision: String(startRevision) } },
+          ...(this.token ? { headers: { authorization: this.token } } : {}),
+        },
+        onChunk,
+      );
+    } catch (error) {
+      if (error instanceof TransportFailure) throw failureToError(error, `etcd at ${origin}`, false);
+      throw error;
+    }
+    if (stream.status !== 200) {
+      stream.close();
+      const hint = 'patrol falls back to reading the cluster every interval';
+      if (stream.status === 401 || stream.status === 403) throw new TlsOrAuthError(`etcd at ${origin} refused the watch (HTTP ${stream.status})`, hint);
+      throw new ProtocolError(`etcd at ${origin} answered /v3/watch with HTTP ${stream.status}`, hint);
+    }
+    const opened = stream;
+    return { done: Promise.race([opened.done, failed]), close: () => opened.close() };
   }
 
   async readNamespace(namespace: string): Promise<Map<string, DcsSnapshot>> {

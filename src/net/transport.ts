@@ -145,6 +145,8 @@ export class HttpTransport {
     url: URL,
     fail: (error: unknown) => void,
     onResponse: (res: IncomingMessage, abort: (error: TransportFailure) => void) => void,
+    /** False for a long-lived stream: the caller bounds it (idle deadline, message size). */
+    wholeBodyDeadline = true,
   ): void {
     const origin = url.origin;
     const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, accept: 'application/json', ...req.headers };
@@ -239,7 +241,8 @@ export class HttpTransport {
       phase = 'read';
       // One deadline for the whole body, not an idle timer: a server dripping a byte at a time
       // must not hold patrol forever (test/security/limits.test.ts).
-      arm(responseTimeout);
+      if (wholeBodyDeadline) arm(responseTimeout);
+      else disarm();
       res.on('end', disarm);
       res.on('error', failOnce);
       res.on('aborted', () => failOnce(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
@@ -251,9 +254,66 @@ export class HttpTransport {
     request.end(body);
   }
 
+  /**
+   * A long-lived streaming response (etcd's watch) under the same TLS policy as request(). The
+   * connect and first-byte deadlines apply; after that the body has no deadline, so the caller
+   * must bound it (an idle timer, a cap per message) and call close(). Chunks go to onChunk;
+   * `done` settles when the stream ends (rejects with a TransportFailure when it breaks).
+   */
+  async stream(req: HttpRequest, onChunk: (chunk: Buffer) => void): Promise<HttpStream> {
+    const url = new URL(req.url);
+    let closed = false;
+    let endStream: (() => void) | undefined;
+    let breakStream: ((error: TransportFailure) => void) | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      endStream = resolve;
+      breakStream = reject;
+    });
+    done.catch(() => undefined); // observed by the caller when it cares
+    return new Promise<HttpStream>((resolve, reject) => {
+      let opened = false;
+      const fail = (error: unknown): void => {
+        const failure = error instanceof TransportFailure ? error : classifyError(error, url.origin);
+        if (!opened) reject(failure);
+        else if (closed) endStream!();
+        else breakStream!(failure);
+      };
+      this.open(
+        req,
+        url,
+        fail,
+        (res) => {
+          opened = true;
+          this.debug(`${req.method} ${url.origin}${url.pathname} -> ${res.statusCode ?? 0} (stream)`);
+          res.on('data', (chunk: Buffer) => {
+            if (!closed) onChunk(chunk);
+          });
+          res.on('end', () => endStream!());
+          resolve({
+            status: res.statusCode ?? 0,
+            done,
+            close: () => {
+              closed = true;
+              res.destroy();
+              endStream!();
+            },
+          });
+        },
+        false,
+      );
+    });
+  }
+
   close(): void {
     this.agent.destroy();
   }
+}
+
+export interface HttpStream {
+  status: number;
+  /** Resolves when the stream ends or is closed; rejects with a TransportFailure when it breaks. */
+  done: Promise<void>;
+  close(): void;
 }
 
 /** The fields classifyError reads, and nothing else (the raw error may carry request details). */

@@ -31,7 +31,12 @@ export async function repeat(ctx: Context, intervalSeconds: number | undefined, 
       text = `${describeFailure(error).line}\n`;
     }
     if (ctx.signal.aborted) break;
-    ctx.term.write(ctx.term.stdoutIsTTY ? CLEAR_SCREEN + text : text);
+    writeFrame(ctx, text);
     await ctx.clock.sleep(intervalSeconds * 1000, ctx.signal);
   }
+}
+
+/** One redraw: on a terminal the screen is cleared first; piped output is a stream of frames. */
+export function writeFrame(ctx: Context, text: string): void {
+  ctx.term.write(ctx.term.stdoutIsTTY ? CLEAR_SCREEN + text : text);
 }

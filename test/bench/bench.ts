@@ -355,7 +355,7 @@ interface WatchResult {
 async function measureWatch(meter: Meter, cluster: ClusterHandle, setup: Setup, seconds: number): Promise<WatchResult[]> {
   const node = process.execPath;
   const programs: Program[] = [
-    { label: 'patrol list -W (DCS)', argv: [node, setup.patrolBin, 'list', '-W'], env: setup.patrolEnv },
+    { label: 'patrol list -W (DCS, etcd watch)', argv: [node, setup.patrolBin, 'list', '-W'], env: setup.patrolEnv },
     { label: 'patrol list -W --source rest', argv: [node, setup.patrolBin, 'list', '-W', '--source', 'rest'], env: setup.patrolEnv },
     { label: 'patronictl list -W', argv: [PYTHON, PATRONICTL, '-c', cluster.ctlConfigFile, 'list', '-W'], env: setup.ctlEnv },
   ];
