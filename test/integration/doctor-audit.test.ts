@@ -11,6 +11,7 @@ import { type ClusterHandle, startCluster } from '../fixtures/cluster.js';
 import { daysFromNow, HostileCa, LOOPBACK_SANS } from '../fixtures/hostile-pki.js';
 import { closeAllListeners, hostileTlsServer, type Listener, restProfileDir, tempStateDir } from '../support/hostile-server.js';
 import { type PatrolRun, runPatrol, tempConfigDir } from '../support/run-patrol.js';
+import { profileAddArgs } from '../support/cluster-profile.js';
 
 let cluster: ClusterHandle;
 
@@ -23,23 +24,8 @@ interface Check {
 }
 
 async function profile(overrides: Record<string, string | undefined> = {}): Promise<string> {
-  const flags: Record<string, string | undefined> = {
-    '--cluster': cluster.scope,
-    '--rest-url': cluster.restUrls[0],
-    '--cacert': cluster.pki.ca,
-    '--cert': cluster.pki.restClientCert,
-    '--key': cluster.pki.restClientKey,
-    '--username': cluster.restUser,
-    '--dcs-url': cluster.etcdUrl,
-    '--dcs-cacert': cluster.pki.ca,
-    '--dcs-cert': cluster.pki.etcdClientCert,
-    '--dcs-key': cluster.pki.etcdClientKey,
-    '--dcs-username': cluster.etcdUser,
-    ...overrides,
-  };
   const dir = tempConfigDir();
-  const args = ['profile', 'add', 'p', '--use', ...Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))];
-  const add = await runPatrol(args, { configDir: dir });
+  const add = await runPatrol(profileAddArgs(cluster, 'p', { overrides, allRestUrls: false }), { configDir: dir });
   assert.equal(add.code, 0, add.stderr);
   return dir;
 }

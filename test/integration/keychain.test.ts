@@ -17,6 +17,7 @@ import { type ClusterHandle, startCluster } from '../fixtures/cluster.js';
 import { type KeyringSession, keyringToolsInstalled, secretTool, startKeyringSession } from '../fixtures/keyring-session.js';
 import { PtyPatrol } from '../support/pty.js';
 import { runPatrol, tempConfigDir, type PatrolRun } from '../support/run-patrol.js';
+import { profileAddArgs } from '../support/cluster-profile.js';
 
 let cluster: ClusterHandle;
 let keyring: KeyringSession;
@@ -45,21 +46,7 @@ function withKeyring(configDir: string, extra: Record<string, string> = {}) {
 }
 
 function addArgs(name: string, overrides: Record<string, string> = {}): string[] {
-  const flags: Record<string, string> = {
-    '--cluster': cluster.scope,
-    '--rest-url': cluster.restUrls[0]!,
-    '--cacert': cluster.pki.ca,
-    '--cert': cluster.pki.restClientCert,
-    '--key': cluster.pki.restClientKey,
-    '--username': cluster.restUser,
-    '--dcs-url': cluster.etcdUrl,
-    '--dcs-cacert': cluster.pki.ca,
-    '--dcs-cert': cluster.pki.etcdClientCert,
-    '--dcs-key': cluster.pki.etcdClientKey,
-    '--dcs-username': cluster.etcdUser,
-    ...overrides,
-  };
-  return ['profile', 'add', name, ...Object.entries(flags).flatMap(([k, v]) => [k, v])];
+  return profileAddArgs(cluster, name, { overrides, allRestUrls: false, use: false });
 }
 
 async function ok(run: Promise<PatrolRun>, what: string): Promise<PatrolRun> {

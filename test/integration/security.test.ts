@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type ClusterHandle, startCluster } from '../fixtures/cluster.js';
+import { profileAddArgs } from '../support/cluster-profile.js';
 import { runPatrol, tempConfigDir, type PatrolRun } from '../support/run-patrol.js';
 import { HttpTransport } from '../../src/net/transport.js';
 import { loadTlsMaterial } from '../../src/net/tls.js';
@@ -19,25 +20,7 @@ const run = promisify(execFile);
 let cluster: ClusterHandle;
 
 function profileArgs(name: string, overrides: Record<string, string | undefined> = {}, dcs = true): string[] {
-  const flags: Record<string, string | undefined> = {
-    '--cluster': cluster.scope,
-    '--rest-url': cluster.restUrls[0],
-    '--cacert': cluster.pki.ca,
-    '--cert': cluster.pki.restClientCert,
-    '--key': cluster.pki.restClientKey,
-    '--username': cluster.restUser,
-    ...(dcs
-      ? {
-          '--dcs-url': cluster.etcdUrl,
-          '--dcs-cacert': cluster.pki.ca,
-          '--dcs-cert': cluster.pki.etcdClientCert,
-          '--dcs-key': cluster.pki.etcdClientKey,
-          '--dcs-username': cluster.etcdUser,
-        }
-      : {}),
-    ...overrides,
-  };
-  return ['profile', 'add', name, ...Object.entries(flags).flatMap(([k, v]) => (v === undefined ? [] : [k, v]))];
+  return profileAddArgs(cluster, name, { overrides, dcs, allRestUrls: false, use: false });
 }
 
 async function withProfile(overrides: Record<string, string | undefined>, dcs = true): Promise<string> {
