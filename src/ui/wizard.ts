@@ -60,15 +60,21 @@ function resolveExisting(raw: string): { file: string } | { problem: string } {
 }
 
 /** A CA file: exists, holds at least one certificate, none expired. Returns a summary line. */
-export function checkCaFile(raw: string, now: Date): { file: string; summary: string } | { problem: string } {
+/** The certificates in a PEM file the operator named, or why they cannot be used. */
+function certificatesIn(raw: string): { file: string; certs: X509Certificate[] } | { problem: string } {
   const found = resolveExisting(raw);
   if ('problem' in found) return found;
-  let certs: X509Certificate[];
   try {
-    certs = readCertificates(found.file);
+    return { file: found.file, certs: readCertificates(found.file) };
   } catch {
     return { problem: `${found.file} holds a certificate that does not parse` };
   }
+}
+
+export function checkCaFile(raw: string, now: Date): { file: string; summary: string } | { problem: string } {
+  const found = certificatesIn(raw);
+  if ('problem' in found) return found;
+  const { certs } = found;
   if (certs.length === 0) return { problem: `${found.file} holds no PEM certificate` };
   const expired = certs.find((c) => new Date(c.validTo).getTime() < now.getTime());
   if (expired) return { problem: `${found.file}: the certificate ${expired.subject.replace(/\n/gu, ', ')} has expired` };
@@ -77,15 +83,9 @@ export function checkCaFile(raw: string, now: Date): { file: string; summary: st
 }
 
 export function checkCertificateFile(raw: string, now: Date): { file: string; cert: X509Certificate; summary: string } | { problem: string } {
-  const found = resolveExisting(raw);
+  const found = certificatesIn(raw);
   if ('problem' in found) return found;
-  let certs: X509Certificate[];
-  try {
-    certs = readCertificates(found.file);
-  } catch {
-    return { problem: `${found.file} holds a certificate that does not parse` };
-  }
-  const cert = certs[0];
+  const cert = found.certs[0];
   if (!cert) return { problem: `${found.file} holds no PEM certificate` };
   if (new Date(cert.validTo).getTime() < now.getTime()) return { problem: `${found.file}: the certificate expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}` };
   return { file: found.file, cert, summary: `${cert.subject.replace(/\n/gu, ', ')}, ${describeValidity(cert, now)}` };
