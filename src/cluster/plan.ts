@@ -27,12 +27,12 @@ export interface ActionPlan {
 
 const shown = (name: string): string => sanitizeForTerminal(name);
 
-export function memberNames(cluster: Cluster): string {
+export function memberNames(cluster: Pick<Cluster, 'members'>): string {
   return cluster.members.map((m) => shown(m.name)).join(', ');
 }
 
 /** Unknown names are an error, never silently dropped. */
-export function requireMembers(cluster: Cluster, names: string[]): Member[] {
+export function requireMembers(cluster: Pick<Cluster, 'scope' | 'members'>, names: string[]): Member[] {
   const unknown = names.filter((n) => !cluster.members.some((m) => m.name === n));
   if (unknown.length) {
     throw new UsageError(

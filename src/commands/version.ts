@@ -1,6 +1,7 @@
 import { asInteger, asObject, asString } from '../cluster/normalize.js';
 import type { Member } from '../cluster/model.js';
-import { describeFailure, ExitCode, UsageError } from '../errors.js';
+import { describeFailure, ExitCode } from '../errors.js';
+import { requireMembers } from '../cluster/plan.js';
 import { trustedMemberOrigin } from '../patroni/trust.js';
 import { render } from '../ui/format.js';
 import { sanitizeForTerminal } from '../ui/sanitize.js';
@@ -20,16 +21,11 @@ export interface MemberVersion {
   error: string | null;
 }
 
+/** The named members (all when none are named), in cluster order; unknown names are an error. */
 export function selectMembers(members: Member[], names: string[], scope: string): Member[] {
   if (names.length === 0) return members;
-  const unknown = names.filter((n) => !members.some((m) => m.name === n));
-  if (unknown.length) {
-    throw new UsageError(
-      `unknown member${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${sanitizeForTerminal(n)}"`).join(', ')} in cluster ${scope}`,
-      `members: ${members.map((m) => sanitizeForTerminal(m.name)).join(', ')}`,
-    );
-  }
-  return members.filter((m) => names.includes(m.name));
+  const chosen = new Set(requireMembers({ scope, members }, names).map((m) => m.name));
+  return members.filter((m) => chosen.has(m.name));
 }
 
 export const versionCommand: CommandSpec = {

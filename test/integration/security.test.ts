@@ -41,6 +41,11 @@ function assertCleanFailure(result: PatrolRun, code: number, pattern: RegExp): v
   }
 }
 
+/** A hardened transport trusting the cluster CA and presenting the given client certificate. */
+async function transportWith(cert: string, key: string): Promise<HttpTransport> {
+  return new HttpTransport(await loadTlsMaterial({ cacert: cluster.pki.ca, cert, key }, 'test', async () => undefined, ''));
+}
+
 const secretsEnv = (): Record<string, string> => ({ PATROL_REST_PASSWORD: cluster.restPassword, PATROL_DCS_PASSWORD: cluster.etcdPassword });
 
 before(async () => {
@@ -82,13 +87,7 @@ describe('TLS and authentication failures exit 4 with one clear line', () => {
   });
 
   test('a wrong REST password is refused by Patroni on an unsafe call (401 → TLS/auth error)', async () => {
-    const tls = await loadTlsMaterial(
-      { cacert: cluster.pki.ca, cert: cluster.pki.restClientCert, key: cluster.pki.restClientKey },
-      'REST',
-      async () => undefined,
-      '',
-    );
-    const transport = new HttpTransport(tls);
+    const transport = await transportWith(cluster.pki.restClientCert, cluster.pki.restClientKey);
     try {
       const client = new PatroniRestClient(transport, cluster.restUrls, async () => ({ username: cluster.restUser, password: 'not-the-password' }));
       await assert.rejects(client.send(cluster.restUrls[0]!, 'POST', '/reload'), (error: unknown) => {
@@ -148,13 +147,7 @@ describe('a TLS failure during a switchover writes nothing to the DCS', () => {
 
 describe('compare-and-swap against the real etcd (the only DCS write patrol makes, for --via-dcs)', () => {
   test('a write expecting an old revision is refused and leaves the key as it was', async () => {
-    const tls = await loadTlsMaterial(
-      { cacert: cluster.pki.ca, cert: cluster.pki.etcdClientCert, key: cluster.pki.etcdClientKey },
-      'DCS',
-      async () => undefined,
-      '',
-    );
-    const transport = new HttpTransport(tls);
+    const transport = await transportWith(cluster.pki.etcdClientCert, cluster.pki.etcdClientKey);
     try {
       const etcd = new Etcd3Client(transport, [cluster.etcdUrl], async () => ({ username: cluster.etcdUser, password: cluster.etcdPassword }));
       const key = `${cluster.namespace}/${cluster.scope}-cas-probe/failover`;
